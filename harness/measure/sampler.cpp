@@ -1,0 +1,76 @@
+#include "harness/measure/sampler.hpp"
+
+#include <stdexcept>
+
+#include "harness/measure/heap.hpp"
+#include "harness/measure/rss.hpp"
+
+namespace leakbench::measure {
+
+sampler::sampler() : sampler(options{}) {}
+
+sampler::sampler(options opts) : opts_(opts), interval_(opts.interval) {
+  if (opts_.capacity < 2) throw std::invalid_argument("sampler capacity must be at least 2");
+  if (opts_.interval <= std::chrono::nanoseconds::zero()) {
+    throw std::invalid_argument("sampler interval must be positive");
+  }
+}
+
+sampler::~sampler() { stop(); }
+
+void sampler::start() {
+  stop();
+  std::lock_guard lock(mutex_);
+  samples_.clear();
+  samples_.reserve(opts_.capacity);  // no allocation while recording
+  interval_ = opts_.interval;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void sampler::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<sample> sampler::samples() const {
+  std::lock_guard lock(mutex_);
+  return samples_;
+}
+
+std::chrono::nanoseconds sampler::interval() const {
+  std::lock_guard lock(mutex_);
+  return interval_;
+}
+
+void sampler::run() {
+  using clock = std::chrono::steady_clock;
+  const rss_reader rss;
+  const auto start = clock::now();
+  auto next = start;  // the first sample is due at once
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    const auto now = clock::now();
+    const sample s{now - start, rss.current(), new_heap().bytes, malloc_heap()};
+    lock.lock();
+    if (samples_.size() == opts_.capacity) {
+      // Keep samples 0, 2, 4, ...: still evenly spaced, at twice the interval.
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < samples_.size(); i += 2) samples_[kept++] = samples_[i];
+      samples_.resize(kept);
+      interval_ *= 2;
+    }
+    // Sample k belongs at start + k * interval_; after a decimation this one may be off-grid.
+    const auto due = start + interval_ * static_cast<std::int64_t>(samples_.size());
+    if (now >= due) samples_.push_back(s);
+    next = start + interval_ * static_cast<std::int64_t>(samples_.size());
+    wake_.wait_until(lock, next, [this] { return stopping_; });
+  }
+}
+
+}  // namespace leakbench::measure

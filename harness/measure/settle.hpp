@@ -1,0 +1,17 @@
+#pragma once
+
+namespace leakbench::measure {
+
+/// How settle() quiesces the allocator before a sample.
+enum class settle_mode {
+  none,  ///< nothing: the sample sees what glibc still holds resident
+  trim,  ///< malloc_trim(0): return free memory of every arena to the kernel
+};
+
+/// Brings the allocator to a quiescent state so that an RSS sample reflects live data.
+// glibc raises its mmap threshold after freeing a large mmapped block (up to 32 MiB), so later
+// blocks of that size come from the heap and stay resident when freed; trimming undoes that.
+// Call it after the threads that freed memory have synchronised with the caller.
+void settle(settle_mode mode = settle_mode::trim) noexcept;
+
+}  // namespace leakbench::measure
