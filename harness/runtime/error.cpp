@@ -1,0 +1,100 @@
+#include "harness/runtime/error.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace leakbench::runtime {
+
+void frame_record::set_local(std::string name, ref value) {
+  for (auto& l : locals_) {
+    if (l.name == name) {
+      l.value = std::move(value);
+      return;
+    }
+  }
+  locals_.push_back({std::move(name), std::move(value)});
+}
+
+void frame_record::del_local(std::string_view name) {
+  std::erase_if(locals_, [&](const local& l) { return l.name == name; });
+}
+
+bool frame_record::has_local(std::string_view name) const {
+  return std::any_of(locals_.begin(), locals_.end(),
+                     [&](const local& l) { return l.name == name; });
+}
+
+std::vector<std::string> frame_record::local_names() const {
+  std::vector<std::string> names;
+  for (const auto& l : locals_) names.push_back(l.name);
+  return names;
+}
+
+void frame_record::traverse(const std::function<void(const gc_object*)>& visit) const {
+  for (const auto& l : locals_) {
+    if (l.value.tracked != nullptr) visit(l.value.tracked);
+  }
+}
+
+void frame_record::clear() { locals_.clear(); }
+
+std::string error::describe() const { return message_.empty() ? type_ : type_ + ": " + message_; }
+
+std::vector<const frame_record*> error::traceback() const {
+  std::vector<const frame_record*> frames;
+  for (auto it = unwound_.rbegin(); it != unwound_.rend(); ++it) frames.push_back(it->get());
+  return frames;
+}
+
+std::vector<const error*> error::chain() const {
+  std::vector<const error*> order;
+  std::unordered_set<const error*> seen;  // Python stops at a repeated exception too
+  const error* e = this;
+  while (e != nullptr && seen.insert(e).second) {
+    order.push_back(e);
+    e = e->cause_ ? e->cause_.get() : e->context_.get();
+  }
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
+std::string error::format() const {
+  std::string out;
+  const auto errors = chain();
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    const error* e = errors[i];
+    if (i > 0) {
+      out += errors[i]->cause_.get() == errors[i - 1]
+                 ? "\nThe above exception was the direct cause of the following exception:\n\n"
+                 : "\nDuring handling of the above exception, another exception occurred:\n\n";
+    }
+    if (!e->unwound_.empty()) {
+      out += "Traceback (most recent call last):\n";
+      for (const frame_record* f : e->traceback()) out += "  in " + f->function() + "\n";
+    }
+    out += e->describe() + "\n";
+  }
+  return out;
+}
+
+void error::traverse(const std::function<void(const gc_object*)>& visit) const {
+  for (const auto& a : attributes_) {
+    if (a.tracked != nullptr) visit(a.tracked);
+  }
+  if (cause_) visit(cause_.get());
+  if (context_) visit(context_.get());
+  for (const auto& f : unwound_) visit(f.get());
+}
+
+void error::clear() {
+  attributes_.clear();
+  cause_.reset();
+  context_.reset();
+  unwound_.clear();
+}
+
+raised::raised(std::shared_ptr<runtime::error> err)
+    : state_(std::make_shared<detail::in_flight>(detail::in_flight{std::move(err)})),
+      what_(state_->err->describe()) {}
+
+}  // namespace leakbench::runtime

@@ -1,0 +1,139 @@
+#include "harness/runtime/worker.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace leakbench::runtime {
+
+worker::worker(broker& b, const actor_registry& actors, worker_options opts)
+    : broker_(b), actors_(actors), options_(std::move(opts)), collector_(options_.gc) {
+  if (options_.threads == 0) throw std::invalid_argument("a worker needs at least one thread");
+}
+
+worker::~worker() { stop(); }
+
+void worker::add(std::shared_ptr<middleware> m) {
+  if (!threads_.empty()) throw std::logic_error("middleware must be added before start()");
+  if (auto* r = m->runner()) runner_ = r;
+  middleware_.push_back(std::move(m));
+}
+
+void worker::on_attempt_finished(std::function<void(const attempt_report&)> fn) {
+  on_finished_ = std::move(fn);
+}
+
+void worker::start() {
+  if (running_.exchange(true)) return;
+  for (auto& m : middleware_) m->before_worker_boot(*this);
+  for (std::size_t i = 0; i < options_.threads; ++i)
+    threads_.emplace_back([this] { run_thread(); });
+}
+
+void worker::stop() {
+  if (!running_.exchange(false) && threads_.empty()) return;
+  {
+    std::lock_guard lock(in_flight_mutex_);
+    for (auto& w : in_flight_) {
+      if (auto ctx = w.lock()) ctx->interrupt();
+    }
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  for (auto it = middleware_.rbegin(); it != middleware_.rend(); ++it) {
+    (*it)->after_worker_shutdown(*this);
+  }
+  // Always at shutdown: one run's leak never bleeds into the next.
+  shutdown_stats_ = collector_.collect();
+}
+
+void worker::run_thread() {
+  while (running_.load()) {
+    std::optional<delivery> d;
+    try {
+      d = broker_.consume(options_.queue, options_.consume_timeout);
+    } catch (const broker_error& e) {
+      std::fprintf(stderr, "leakbench: worker: %s\n", e.what());
+      std::this_thread::sleep_for(options_.consume_timeout);  // back off; the broker reconnects
+      continue;
+    }
+    if (d) process(*d);
+  }
+}
+
+value worker::call_actor(const std::shared_ptr<attempt_context>& ctx,
+                         const actor_registry::actor& a) {
+  if (const auto* fn = std::get_if<sync_fn>(&a)) return (*fn)(*ctx);
+  if (runner_ == nullptr) {
+    throw ctx->raise(ctx->make_error(
+        "RuntimeError",
+        fmt::format("actor '{}' is a coroutine: add the AsyncIO middleware", ctx->msg().actor)));
+  }
+  return runner_->run_coroutine(ctx, std::get<coroutine_fn>(a));
+}
+
+void worker::process(const delivery& d) {
+  message msg;
+  const actor_registry::actor* actor = nullptr;
+  try {
+    msg = decode(d.body, options_.max_message_bytes);
+    actor = actors_.find(msg.actor);
+    if (actor == nullptr) throw message_error(fmt::format("unknown actor '{}'", msg.actor));
+  } catch (const message_error& e) {
+    broker_.dead_letter(d, e.what());  // a bad message must not stop the worker
+    return;
+  }
+
+  auto ctx = std::make_shared<attempt_context>(next_attempt_++, std::move(msg));
+  {
+    std::lock_guard lock(in_flight_mutex_);
+    std::erase_if(in_flight_, [](const auto& w) { return w.expired(); });
+    in_flight_.push_back(ctx);
+  }
+  if (!running_.load()) ctx->interrupt();
+
+  attempt_report report{ctx->id(), ctx->msg().id, ctx->msg().actor, ctx->msg().options.retries};
+  {
+    std::shared_ptr<error> exception;
+    {
+      frame f(*ctx, "process_message");  // Python's traceback starts at the catching frame
+      f.local("message", std::make_shared<message>(ctx->msg()));
+      try {
+        for (auto& m : middleware_) m->before_process_message(*ctx);
+        call_actor(ctx, *actor);  // the result is discarded: there is no result backend
+      } catch (const raised& r) {
+        f.caught();
+        exception = r.exception();
+      } catch (const std::exception& e) {
+        exception = ctx->make_error("RuntimeError", e.what());
+      }
+    }
+    for (auto it = middleware_.rbegin(); it != middleware_.rend(); ++it) {
+      (*it)->after_process_message(*ctx, exception);
+    }
+    if (exception && !ctx->outcome()) ctx->give_up(exception->describe());
+    report.failed = exception != nullptr;
+  }  // the worker's own reference to the exception ends here, as Python's `except ... as e`
+  settle(d, ctx);
+  report.outcome = ctx->outcome() ? ctx->outcome()->what : disposition::kind::ack;
+  // The loop thread may still be releasing the coroutine's frames: wait, then hand what is
+  // left of the attempt to the collector.
+  if (runner_ != nullptr) runner_->drain();
+  collector_.adopt(ctx->take_tracked());
+  ctx.reset();
+  ++finished_;
+  if (on_finished_) on_finished_(report);
+}
+
+void worker::settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx) {
+  const auto& outcome = ctx->outcome();
+  if (!outcome || outcome->what == disposition::kind::ack) {
+    broker_.ack(d);
+  } else if (outcome->what == disposition::kind::retry) {
+    broker_.retry(d, *outcome->next, outcome->delay);
+  } else {
+    broker_.dead_letter(d, outcome->reason);
+  }
+}
+
+}  // namespace leakbench::runtime

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/runtime/actor.hpp"
+#include "harness/runtime/broker.hpp"
+#include "harness/runtime/gc.hpp"
+#include "harness/runtime/middleware.hpp"
+
+namespace leakbench::runtime {
+
+/// How a worker runs.
+struct worker_options {
+  std::string queue = "default";
+  std::size_t threads = 1;
+  std::chrono::milliseconds consume_timeout{50};  ///< bounds how long stop() waits per thread
+  std::chrono::milliseconds interrupt_check{10};  ///< Dramatiq's interrupt_check_interval
+  gc_policy gc;
+  std::size_t max_message_bytes = k_default_max_message_bytes;
+};
+
+/// What one finished attempt looked like, for observers.
+struct attempt_report {
+  std::uint64_t attempt = 0;
+  std::string message_id;
+  std::string actor;
+  std::uint32_t retries = 0;  ///< failed attempts before this one
+  bool failed = false;
+  disposition::kind outcome = disposition::kind::ack;
+};
+
+/// Dramatiq's worker: threads that consume messages, run actors through the middleware chain
+/// and settle each message per the middleware's decision.
+class worker {
+ public:
+  worker(broker& b, const actor_registry& actors, worker_options opts = {});
+  ~worker();  ///< stop()
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  /// Adds a middleware; before start() only.
+  void add(std::shared_ptr<middleware> m);
+  /// Boots the middleware, then the threads.
+  void start();
+  /// Interrupts running attempts, joins the threads, shuts the middleware down, then collects
+  /// so that nothing a leaky run retained outlives the worker.
+  void stop();
+
+  /// Called on the worker thread once an attempt is fully over: settled, the loop drained,
+  /// its objects handed to the collector. A quiescent point for measurement.
+  void on_attempt_finished(std::function<void(const attempt_report&)> fn);
+
+  collector& gc() { return collector_; }
+  broker& get_broker() { return broker_; }
+  const worker_options& options() const { return options_; }
+  /// Attempts finished so far.
+  std::uint64_t attempts() const { return finished_.load(); }
+  /// Garbage the collector reclaimed at the last stop().
+  const gc_stats& shutdown_collection() const { return shutdown_stats_; }
+
+ private:
+  void run_thread();
+  void process(const delivery& d);
+  value call_actor(const std::shared_ptr<attempt_context>& ctx, const actor_registry::actor& a);
+  void settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx);
+
+  broker& broker_;
+  const actor_registry& actors_;
+  const worker_options options_;
+  std::vector<std::shared_ptr<middleware>> middleware_;
+  coroutine_runner* runner_ = nullptr;
+  collector collector_;
+  std::function<void(const attempt_report&)> on_finished_;
+  std::atomic<bool> running_{false};
+  std::atomic<std::uint64_t> next_attempt_{1};
+  std::atomic<std::uint64_t> finished_{0};
+  std::mutex in_flight_mutex_;
+  std::vector<std::weak_ptr<attempt_context>> in_flight_;
+  std::vector<std::thread> threads_;
+  gc_stats shutdown_stats_;
+};
+
+}  // namespace leakbench::runtime

@@ -1,0 +1,91 @@
+#include "harness/runtime/gc.hpp"
+
+#include <gtest/gtest.h>
+
+#include "harness/runtime/attempt.hpp"
+#include "harness/runtime/future.hpp"
+#include "harness/runtime/value.hpp"
+
+namespace rt = leakbench::runtime;
+
+namespace {
+
+// exception -> traceback frame -> future -> exception, plus a payload held by the exception.
+std::weak_ptr<const void> make_cycle(rt::attempt_context& ctx) {
+  auto err = ctx.make_error("ValueError", "boom");
+  auto payload = rt::make_payload(64);
+  err->hold(payload);
+  auto fut = ctx.make<rt::future_state>();
+  fut->set_exception(err);
+  auto f = ctx.make<rt::frame_record>("run_coroutine");
+  f->set_local("future", fut);
+  err->add_frame(f);
+  return payload;
+}
+
+}  // namespace
+
+TEST(gc_policy, parses_off_and_every_n) {
+  EXPECT_EQ(rt::gc_policy::parse("off").every, 0u);
+  EXPECT_EQ(rt::gc_policy::parse("every:12").every, 12u);
+  EXPECT_EQ(rt::gc_policy::parse("every:3").to_string(), "every:3");
+  for (const char* bad : {"sometimes", "every:", "every:0", "every:-1", "every:2x", ""}) {
+    EXPECT_THROW(rt::gc_policy::parse(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(collector, frees_an_unreachable_cycle_and_only_on_collect) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  const auto payload = make_cycle(ctx);
+  gc.adopt(ctx.take_tracked());
+  EXPECT_FALSE(payload.expired()) << "reference counting alone cannot free a cycle";
+  EXPECT_EQ(gc.pending(), 3u);
+  const auto stats = gc.collect();
+  EXPECT_EQ(stats.examined, 3u);
+  EXPECT_EQ(stats.collected, 3u);
+  EXPECT_TRUE(payload.expired());
+  EXPECT_EQ(gc.pending(), 0u);
+}
+
+TEST(collector, keeps_a_cycle_someone_still_holds) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  auto err = ctx.make_error("ValueError", "held");
+  auto fut = ctx.make<rt::future_state>();
+  fut->set_exception(err);
+  auto f = ctx.make<rt::frame_record>("run_coroutine");
+  f->set_local("future", fut);
+  err->add_frame(f);
+  fut.reset();
+  f.reset();
+  gc.adopt(ctx.take_tracked());
+  EXPECT_EQ(gc.collect().collected, 0u) << "the test still holds the exception";
+  EXPECT_EQ(err->traceback().size(), 1u) << "a live cycle must not be cleared";
+  EXPECT_EQ(gc.pending(), 3u);
+  err.reset();
+  EXPECT_EQ(gc.collect().collected, 3u);
+}
+
+TEST(collector, drops_objects_that_died_on_their_own) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  ctx.make_error("ValueError", "no cycle");  // freed at once
+  gc.adopt(ctx.take_tracked());
+  EXPECT_EQ(gc.pending(), 0u);
+}
+
+TEST(collector, every_n_collects_after_each_nth_attempt) {
+  rt::collector gc(rt::gc_policy{3});
+  std::vector<std::weak_ptr<const void>> payloads;
+  for (int i = 1; i <= 7; ++i) {
+    rt::attempt_context ctx(i, rt::message::make("q", "a"));
+    payloads.push_back(make_cycle(ctx));
+    gc.adopt(ctx.take_tracked());
+    std::size_t alive = 0;
+    for (const auto& p : payloads) alive += p.expired() ? 0 : 1;
+    EXPECT_EQ(alive, static_cast<std::size_t>(i % 3)) << "after attempt " << i;
+  }
+  EXPECT_EQ(gc.collections(), 2u);
+  EXPECT_EQ(gc.total_collected(), 18u);
+}

@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+#include "harness/runtime/event_loop.hpp"
+#include "tests/runtime/worker_fixture.hpp"
+
+namespace lt = leakbench::test;
+namespace rt = leakbench::runtime;
+namespace mw = leakbench::middleware;
+namespace asio = boost::asio;
+using lt::variant;
+using namespace std::chrono_literals;
+
+TEST(retries_middleware, gives_up_after_max_retries_and_dead_letters) {
+  lt::worker_rig rig;
+  rig.actors.add_coroutine("fail", lt::failing_actor(64));
+  rig.start(variant::fixed, {}, {.max_retries = 3});
+  rig.broker.enqueue(rt::message::make("default", "fail"));
+  rig.finish();
+  ASSERT_EQ(rig.reports.size(), 4u) << "one attempt and three retries";
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(rig.reports[i].retries, i);
+    EXPECT_TRUE(rig.reports[i].failed);
+  }
+  EXPECT_EQ(rig.reports.back().outcome, rt::disposition::kind::dead_letter);
+  const auto dead = rig.broker.dead_letters("default");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].reason, "gave up after 3 retries: ValueError: boom");
+  EXPECT_EQ(rt::decode(dead[0].body).options.retries, 3u);
+}
+
+TEST(retries_middleware, honours_a_per_message_max_retries) {
+  lt::worker_rig rig;
+  rig.actors.add("fail", [](rt::attempt_context& ctx) -> rt::value {
+    throw ctx.raise(ctx.make_error("ValueError", "sync"));
+  });
+  rig.start(variant::fixed, {}, {.max_retries = 10});
+  auto m = rt::message::make("default", "fail");
+  m.options.max_retries = 1;
+  rig.broker.enqueue(m);
+  rig.finish();
+  EXPECT_EQ(rig.reports.size(), 2u);
+}
+
+TEST(retries_middleware, backoff_stays_within_bounds) {
+  mw::retries r({.min_backoff = 10ms, .max_backoff = 300ms, .jitter = true});
+  for (std::uint32_t retry = 1; retry < 40; ++retry) {
+    const auto full = std::min<std::int64_t>(10LL << std::min(retry, 32u), 300);
+    for (int k = 0; k < 20; ++k) {
+      const auto b = r.backoff(retry).count();
+      EXPECT_GE(b, full / 2) << "retry " << retry;
+      EXPECT_LE(b, full) << "retry " << retry;
+    }
+  }
+  mw::retries exact({.min_backoff = 10ms, .max_backoff = 300ms, .jitter = false});
+  EXPECT_EQ(exact.backoff(1), 20ms);
+  EXPECT_EQ(exact.backoff(4), 160ms);
+  EXPECT_EQ(exact.backoff(5), 300ms);
+  mw::retries zero({.min_backoff = 0ms, .max_backoff = 0ms});
+  EXPECT_EQ(zero.backoff(7), 0ms);
+}
+
+TEST(retries_middleware, rejects_inverted_bounds) {
+  EXPECT_THROW(mw::retries({.min_backoff = 5ms, .max_backoff = 1ms}), std::invalid_argument);
+}
+
+TEST(retries_middleware, delays_the_retry_in_the_broker) {
+  lt::worker_rig rig;
+  rig.actors.add("fail", [](rt::attempt_context& ctx) -> rt::value {
+    throw ctx.raise(ctx.make_error("ValueError", "later"));
+  });
+  rig.start(variant::fixed, {}, {.max_retries = 1, .min_backoff = 1h, .max_backoff = 1h});
+  rig.broker.enqueue(rt::message::make("default", "fail"));
+  while (rig.worker->attempts() < 1) std::this_thread::sleep_for(1ms);
+  EXPECT_FALSE(rig.broker.join("default", 50ms)) << "the retry waits in the delay queue";
+  rig.worker->stop();
+  EXPECT_EQ(rig.reports.size(), 1u);
+  EXPECT_EQ(rig.reports[0].outcome, rt::disposition::kind::retry);
+}
+
+TEST(worker, dead_letters_bad_messages_and_carries_on) {
+  lt::worker_rig rig;
+  std::atomic<int> ran{0};
+  rig.actors.add("ok", [&ran](rt::attempt_context&) -> rt::value {
+    ++ran;
+    return nullptr;
+  });
+  rig.start(variant::fixed, {.max_message_bytes = 4096});
+  const std::string good = rt::encode(rt::message::make("default", "ok"));
+  rig.broker.enqueue_raw("default", "{not json");
+  rig.broker.enqueue_raw("default", good.substr(0, good.size() - 5));
+  rig.broker.enqueue(rt::message::make("default", "nobody"));
+  rig.broker.enqueue_raw("default", std::string(5000, ' '));
+  rig.broker.enqueue(rt::message::make("default", "ok"));
+  rig.finish();
+  EXPECT_EQ(ran, 1);
+  const auto dead = rig.broker.dead_letters("default");
+  ASSERT_EQ(dead.size(), 4u);
+  EXPECT_NE(dead[0].reason.find("not valid JSON"), std::string::npos) << dead[0].reason;
+  EXPECT_NE(dead[1].reason.find("not valid JSON"), std::string::npos) << dead[1].reason;
+  EXPECT_EQ(dead[2].reason, "unknown actor 'nobody'");
+  EXPECT_NE(dead[3].reason.find("exceeds the limit of 4096 bytes"), std::string::npos);
+}
+
+TEST(worker, coroutine_actor_without_asyncio_fails_clearly) {
+  rt::memory_broker broker;
+  rt::actor_registry actors;
+  actors.add_coroutine(
+      "co", [](rt::attempt_context&) -> asio::awaitable<rt::value> { co_return nullptr; });
+  rt::worker w(broker, actors);
+  w.start();
+  broker.enqueue(rt::message::make("default", "co"));
+  ASSERT_TRUE(broker.join("default", 60s));
+  w.stop();
+  const auto dead = broker.dead_letters("default");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].reason, "RuntimeError: actor 'co' is a coroutine: add the AsyncIO middleware");
+}
+
+namespace {
+// Records what the worker's middleware sees of each exception.
+struct traceback_spy : rt::middleware {
+  std::mutex mutex;
+  std::vector<std::vector<std::string>> frames;
+  std::vector<std::vector<std::string>> run_coroutine_locals;
+  void after_process_message(rt::attempt_context&, const std::shared_ptr<rt::error>& e) override {
+    if (!e) return;
+    std::vector<std::string> names, locals;
+    for (const auto* f : e->traceback()) {
+      names.push_back(f->function());
+      if (f->function() == "run_coroutine") locals = f->local_names();
+    }
+    std::lock_guard lock(mutex);
+    frames.push_back(std::move(names));
+    run_coroutine_locals.push_back(std::move(locals));
+  }
+};
+}  // namespace
+
+TEST(worker, traceback_runs_from_process_message_through_run_coroutine_into_the_actor) {
+  for (variant v : {variant::leaky, variant::fixed}) {
+    lt::worker_rig rig;
+    rig.actors.add_coroutine("fail", lt::failing_actor(64));
+    auto spy = std::make_shared<traceback_spy>();
+    rig.worker = std::make_unique<rt::worker>(rig.broker, rig.actors);
+    rig.worker->add(spy);
+    rig.worker->add(lt::make_asyncio(v));
+    rig.worker->start();
+    rig.broker.enqueue(rt::message::make("default", "fail"));
+    ASSERT_TRUE(rig.broker.join("default", 60s));
+    rig.worker->stop();
+    ASSERT_EQ(spy->frames.size(), 1u);
+    EXPECT_EQ(spy->frames[0],
+              (std::vector<std::string>{"process_message", "run_coroutine", "fail"}));
+    // The whole difference between the variants: does the traceback's frame hold the future?
+    EXPECT_EQ(spy->run_coroutine_locals[0], v == variant::leaky ? std::vector<std::string>{"future"}
+                                                                : std::vector<std::string>{});
+  }
+}
+
+TEST(worker, never_collects_an_attempt_in_flight) {
+  lt::worker_rig rig;
+  std::promise<void> entered, release;
+  auto release_f = release.get_future().share();
+  std::weak_ptr<const void> in_flight_data;
+  rig.actors.add_coroutine("fail", lt::failing_actor(4096));
+  rig.actors.add_coroutine("slow", [&](rt::attempt_context& ctx) -> asio::awaitable<rt::value> {
+    rt::frame f(ctx, "slow");
+    auto data = f.local("data", rt::make_payload(4096));
+    in_flight_data = data;
+    entered.set_value();
+    while (release_f.wait_for(0s) != std::future_status::ready) co_await rt::sleep(ctx, 1ms);
+    co_return data;
+  });
+  rig.start(variant::leaky, {.threads = 2}, {.max_retries = 2});
+  rig.broker.enqueue(rt::message::make("default", "slow"));
+  entered.get_future().wait();
+  rig.broker.enqueue(rt::message::make("default", "fail"));
+  while (rig.worker->attempts() < 3) std::this_thread::sleep_for(1ms);  // fail: 3 attempts done
+  const auto stats = rig.worker->gc().collect();
+  EXPECT_GT(stats.collected, 0u) << "the finished attempts' cycles are garbage";
+  EXPECT_FALSE(in_flight_data.expired()) << "the attempt in flight lost its data";
+  release.set_value();
+  rig.finish();
+  EXPECT_TRUE(in_flight_data.expired());
+  EXPECT_EQ(rig.reports.size(), 4u);
+}
