@@ -52,6 +52,9 @@ struct gc_policy {
 struct gc_stats {
   std::size_t examined = 0;   ///< live objects of finished attempts looked at
   std::size_t collected = 0;  ///< unreachable ones cleared (and so freed)
+  /// Live operator-new bytes the collection freed: exact when no other thread allocates
+  /// meanwhile (at worker shutdown), approximate for collections during a run.
+  std::int64_t freed_bytes = 0;
 };
 
 /// The model of CPython's cycle collector, restricted to objects of finished attempts.
@@ -82,6 +85,7 @@ class collector {
 
  private:
   gc_stats collect_locked();
+  gc_stats collect_pass();
 
   const gc_policy policy_;
   mutable std::mutex mutex_;

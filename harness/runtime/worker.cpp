@@ -30,8 +30,28 @@ void worker::start() {
     threads_.emplace_back([this] { run_thread(); });
 }
 
+void worker::allow(std::size_t n) {
+  {
+    std::lock_guard lock(permit_mutex_);
+    permits_ += n;
+  }
+  permit_cv_.notify_all();
+}
+
+bool worker::take_permit() {
+  std::unique_lock lock(permit_mutex_);
+  permit_cv_.wait(lock, [this] { return permits_ > 0 || !running_.load(); });
+  if (!running_.load()) return false;
+  --permits_;
+  return true;
+}
+
 void worker::stop() {
   if (!running_.exchange(false) && threads_.empty()) return;
+  {
+    std::lock_guard lock(permit_mutex_);  // no thread may miss the wake-up
+  }
+  permit_cv_.notify_all();
   {
     std::lock_guard lock(in_flight_mutex_);
     for (auto& w : in_flight_) {
@@ -48,16 +68,27 @@ void worker::stop() {
 }
 
 void worker::run_thread() {
+  bool permitted = false;  // a permit is kept across consume timeouts until used
   while (running_.load()) {
-    std::optional<delivery> d;
-    try {
-      d = broker_.consume(options_.queue, options_.consume_timeout);
-    } catch (const broker_error& e) {
-      std::fprintf(stderr, "leakbench: worker: %s\n", e.what());
-      std::this_thread::sleep_for(options_.consume_timeout);  // back off; the broker reconnects
-      continue;
+    if (options_.stepped && !permitted && !(permitted = take_permit())) break;
+    std::optional<attempt_report> report;
+    {
+      std::optional<delivery> d;
+      try {
+        d = broker_.consume(options_.queue, options_.consume_timeout);
+      } catch (const broker_error& e) {
+        std::fprintf(stderr, "leakbench: worker: %s\n", e.what());
+        std::this_thread::sleep_for(options_.consume_timeout);  // back off; the broker reconnects
+        continue;
+      }
+      if (!d) continue;
+      permitted = false;
+      report = process(*d);
+    }  // the delivery is freed before observers look
+    if (report) {
+      ++finished_;
+      if (on_finished_) on_finished_(*report);
     }
-    if (d) process(*d);
   }
 }
 
@@ -72,7 +103,7 @@ value worker::call_actor(const std::shared_ptr<attempt_context>& ctx,
   return runner_->run_coroutine(ctx, std::get<coroutine_fn>(a));
 }
 
-void worker::process(const delivery& d) {
+std::optional<attempt_report> worker::process(const delivery& d) {
   message msg;
   const actor_registry::actor* actor = nullptr;
   try {
@@ -81,7 +112,7 @@ void worker::process(const delivery& d) {
     if (actor == nullptr) throw message_error(fmt::format("unknown actor '{}'", msg.actor));
   } catch (const message_error& e) {
     broker_.dead_letter(d, e.what());  // a bad message must not stop the worker
-    return;
+    return std::nullopt;
   }
 
   auto ctx = std::make_shared<attempt_context>(next_attempt_++, std::move(msg));
@@ -120,9 +151,7 @@ void worker::process(const delivery& d) {
   // left of the attempt to the collector.
   if (runner_ != nullptr) runner_->drain();
   collector_.adopt(ctx->take_tracked());
-  ctx.reset();
-  ++finished_;
-  if (on_finished_) on_finished_(report);
+  return report;
 }
 
 void worker::settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx) {

@@ -2,9 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +26,9 @@ struct worker_options {
   std::chrono::milliseconds interrupt_check{10};  ///< Dramatiq's interrupt_check_interval
   gc_policy gc;
   std::size_t max_message_bytes = k_default_max_message_bytes;
+  /// Stepped: a thread consumes only with a permit from allow(), so between steps every
+  /// thread is parked holding nothing (how leakbench gets quiescent samples).
+  bool stepped = false;
 };
 
 /// What one finished attempt looked like, for observers.
@@ -54,8 +59,11 @@ class worker {
   void stop();
 
   /// Called on the worker thread once an attempt is fully over: settled, the loop drained,
-  /// its objects handed to the collector. A quiescent point for measurement.
+  /// its objects handed to the collector, the delivery freed. After it the thread allocates
+  /// nothing until it consumes again: in stepped mode, a quiescent point for measurement.
   void on_attempt_finished(std::function<void(const attempt_report&)> fn);
+  /// Stepped mode: lets `n` more messages be consumed.
+  void allow(std::size_t n);
 
   collector& gc() { return collector_; }
   broker& get_broker() { return broker_; }
@@ -67,7 +75,8 @@ class worker {
 
  private:
   void run_thread();
-  void process(const delivery& d);
+  bool take_permit();
+  std::optional<attempt_report> process(const delivery& d);
   value call_actor(const std::shared_ptr<attempt_context>& ctx, const actor_registry::actor& a);
   void settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx);
 
@@ -85,6 +94,9 @@ class worker {
   std::vector<std::weak_ptr<attempt_context>> in_flight_;
   std::vector<std::thread> threads_;
   gc_stats shutdown_stats_;
+  std::mutex permit_mutex_;
+  std::condition_variable permit_cv_;
+  std::size_t permits_ = 0;
 };
 
 }  // namespace leakbench::runtime

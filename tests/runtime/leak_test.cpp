@@ -61,6 +61,8 @@ TEST(asyncio_leaky, retains_the_payload_of_every_failed_attempt) {
   }
   EXPECT_EQ(r.shutdown.collected % k_attempts, 0u);
   EXPECT_GT(r.shutdown.collected, 0u);
+  // The shutdown collection frees exactly what the attempts retained.
+  EXPECT_EQ(r.shutdown.freed_bytes, static_cast<std::int64_t>(k_attempts) * step);
   RecordProperty("per_attempt_overhead_bytes", static_cast<int>(overhead));
 }
 

@@ -187,3 +187,20 @@ TEST(worker, never_collects_an_attempt_in_flight) {
   EXPECT_TRUE(in_flight_data.expired());
   EXPECT_EQ(rig.reports.size(), 4u);
 }
+
+TEST(worker, stepped_mode_consumes_only_what_was_allowed) {
+  lt::worker_rig rig;
+  rig.actors.add("fail", [](rt::attempt_context& ctx) -> rt::value {
+    throw ctx.raise(ctx.make_error("ValueError", "step"));
+  });
+  rig.start(variant::fixed, {.threads = 2, .stepped = true}, {.max_retries = 100});
+  rig.broker.enqueue(rt::message::make("default", "fail"));
+  EXPECT_FALSE(rig.broker.join("default", 30ms));
+  EXPECT_EQ(rig.worker->attempts(), 0u) << "consumed without a permit";
+  rig.worker->allow(3);
+  while (rig.worker->attempts() < 3) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(rig.worker->attempts(), 3u) << "consumed more than allowed";
+  rig.worker->stop();  // parked threads wake up and leave
+  EXPECT_EQ(rig.reports.size(), 3u);
+}
