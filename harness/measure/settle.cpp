@@ -8,4 +8,8 @@ void settle(settle_mode mode) noexcept {
   if (mode == settle_mode::trim) ::malloc_trim(0);
 }
 
+bool pin_mmap_threshold(int bytes) noexcept {
+  return ::mallopt(M_MMAP_THRESHOLD, bytes) == 1 && ::mallopt(M_TRIM_THRESHOLD, 2 * bytes) == 1;
+}
+
 }  // namespace leakbench::measure

@@ -58,6 +58,9 @@ frame::frame(attempt_context& ctx, std::string function)
       record_(ctx.make<frame_record>(std::move(function))),
       uncaught_(std::uncaught_exceptions()) {}
 
+frame::frame(attempt_context& ctx, std::shared_ptr<frame_record> resumed)
+    : ctx_(ctx), record_(std::move(resumed)), uncaught_(std::uncaught_exceptions()) {}
+
 frame::~frame() {
   if (std::uncaught_exceptions() > uncaught_) ctx_.on_unwind(record_);
 }

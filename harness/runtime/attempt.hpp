@@ -99,6 +99,8 @@ class attempt_context : public std::enable_shared_from_this<attempt_context> {
 class frame {
  public:
   frame(attempt_context& ctx, std::string function);
+  /// Resumes a frame that outlives its calls, as a generator's does between resumptions.
+  frame(attempt_context& ctx, std::shared_ptr<frame_record> resumed);
   ~frame();
   frame(const frame&) = delete;
   frame& operator=(const frame&) = delete;

@@ -5,14 +5,14 @@
 
 namespace leakbench::runtime {
 
-void frame_record::set_local(std::string name, ref value) {
+void frame_record::set_local(std::string name, ref bound) {
   for (auto& l : locals_) {
     if (l.name == name) {
-      l.value = std::move(value);
+      l.value = std::move(bound);
       return;
     }
   }
-  locals_.push_back({std::move(name), std::move(value)});
+  locals_.push_back({std::move(name), std::move(bound)});
 }
 
 void frame_record::del_local(std::string_view name) {

@@ -18,7 +18,7 @@ class frame_record final : public gc_object {
 
   const std::string& function() const { return function_; }
   /// Binds (or rebinds) a local; the frame shares ownership of the value.
-  void set_local(std::string name, ref value);
+  void set_local(std::string name, ref bound);
   /// Unbinds a local, as Python's `del name`; no-op if unbound.
   void del_local(std::string_view name);
   bool has_local(std::string_view name) const;
@@ -49,7 +49,7 @@ class error final : public gc_object {
   std::string describe() const;
 
   /// Keeps `value` alive as one of the exception's attributes.
-  void hold(ref value) { attributes_.push_back(std::move(value)); }
+  void hold(ref attribute) { attributes_.push_back(std::move(attribute)); }
   std::size_t attribute_count() const { return attributes_.size(); }
 
   /// `raise self from cause`.

@@ -1,11 +1,5 @@
 #pragma once
 
-// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -15,13 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "harness/runtime/asio.hpp"
 #include "harness/runtime/attempt.hpp"
 #include "harness/runtime/future.hpp"
 #include "harness/runtime/value.hpp"
 
 namespace leakbench::runtime {
-
-namespace asio = boost::asio;
 
 /// A coroutine actor's body: runs on the loop thread.
 using coroutine_fn = std::function<asio::awaitable<value>(attempt_context&)>;

@@ -1,0 +1,74 @@
+// leakbench: every scenario against the leaky and the fixed AsyncIO middleware, as Google
+// Benchmark benchmarks named <Scenario>/<variant>.
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "bench/options.hpp"
+#include "bench/runner.hpp"
+#include "harness/measure/settle.hpp"
+#include "leakbench/version.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace lb = leakbench::bench;
+
+namespace {
+
+void print_help() {
+  benchmark::PrintDefaultHelp();
+  std::fputs(lb::options_help().c_str(), stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv, print_help);
+  lb::options opts;
+  try {
+    opts = lb::parse_options(std::vector<std::string_view>(argv + 1, argv + argc));
+  } catch (const lb::usage_error& e) {
+    std::fprintf(stderr, "leakbench: %s\n", e.what());
+    return 2;
+  }
+
+  // RSS must reflect live data: large blocks go back to the kernel when freed (README).
+  constexpr int k_mmap_threshold = 128 * 1024;
+  if (!leakbench::measure::pin_mmap_threshold(k_mmap_threshold)) {
+    std::fprintf(stderr, "leakbench: glibc refused to pin the mmap threshold\n");
+    return 1;
+  }
+  benchmark::AddCustomContext("malloc_mmap_threshold", std::to_string(k_mmap_threshold));
+  benchmark::AddCustomContext("leakbench_version", leakbench::k_version);
+  benchmark::AddCustomContext("git_commit", leakbench::k_git_commit);
+  benchmark::AddCustomContext("payload", std::to_string(opts.scenario.payload));
+  benchmark::AddCustomContext("retries", std::to_string(opts.retries));
+  benchmark::AddCustomContext("warmup", std::to_string(opts.warmup));
+  benchmark::AddCustomContext("gc", opts.gc.to_string());
+  benchmark::AddCustomContext("broker", opts.broker);
+  benchmark::AddCustomContext("concurrency", std::to_string(opts.scenario.concurrency));
+  benchmark::AddCustomContext("depth", std::to_string(opts.scenario.depth));
+  benchmark::AddCustomContext("max_rss", std::to_string(opts.max_rss));
+
+  const auto scenarios = leakbench::scenarios::all();
+  for (const auto& entry : scenarios) {
+    for (lb::variant v : {lb::variant::leaky, lb::variant::fixed}) {
+      benchmark::RegisterBenchmark(
+          fmt::format("{}/{}", entry.name, lb::to_string(v)).c_str(),
+          [&entry, v, &opts](benchmark::State& state) { lb::run_scenario(state, entry, v, opts); })
+          ->Iterations(static_cast<benchmark::IterationCount>(opts.retries))
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  const std::size_t ran = benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (ran == 0) {
+    std::fprintf(stderr, "leakbench: no benchmark matches --benchmark_filter=%s\n",
+                 benchmark::GetBenchmarkFilter().c_str());
+    return 2;
+  }
+  return lb::any_benchmark_failed() ? 1 : 0;
+}

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/runtime/gc.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace leakbench::bench {
+
+/// A bad command-line flag; what() is the one line to print. leakbench exits with 2.
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// leakbench's own flags (Google Benchmark's are parsed before these).
+struct options {
+  scenarios::config scenario;
+  std::size_t retries = 20;  ///< iterations per benchmark: retries (rounds for Concurrent)
+  std::size_t warmup = 2;    ///< leading retries left out of the fit
+  runtime::gc_policy gc;
+  std::string broker = "memory";
+  std::int64_t max_rss = 0;  ///< bytes; 0 until resolved from MemAvailable
+  std::optional<std::filesystem::path> series_out;
+  std::chrono::milliseconds sample_interval{10};
+};
+
+/// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.
+options parse_options(const std::vector<std::string_view>& args);
+
+/// The help text for leakbench's own flags.
+std::string options_help();
+
+/// Parses a size: a whole number of bytes with an optional B, KiB, MiB or GiB suffix.
+std::int64_t parse_size(std::string_view text);
+
+/// "32.0 MiB"-style rendering of a byte count.
+std::string format_size(double bytes);
+
+/// The default memory ceiling: current RSS plus three quarters of MemAvailable.
+std::int64_t default_max_rss();
+
+}  // namespace leakbench::bench

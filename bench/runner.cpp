@@ -1,0 +1,252 @@
+#include "bench/runner.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <vector>
+
+#include "harness/measure/heap.hpp"
+#include "harness/measure/rss.hpp"
+#include "harness/measure/sampler.hpp"
+#include "harness/measure/settle.hpp"
+#include "harness/measure/trend.hpp"
+#include "harness/middleware/asyncio_fixed.hpp"
+#include "harness/middleware/asyncio_leaky.hpp"
+#include "harness/middleware/retries.hpp"
+#include "harness/runtime/memory_broker.hpp"
+#include "harness/runtime/worker.hpp"
+
+namespace leakbench::bench {
+namespace {
+
+namespace rt = runtime;
+namespace lm = measure;
+using clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_failed{false};
+
+// An attempt that takes longer than this is a bug in the model, not a slow machine.
+constexpr auto k_attempt_deadline = std::chrono::seconds(120);
+
+/// One quiescent sample, taken after a retry (round) finished and the loop drained.
+struct point {
+  double seconds;
+  std::int64_t rss;
+  std::int64_t heap;
+  std::int64_t malloc_heap;
+};
+
+point sample(clock::time_point start) {
+  lm::settle(lm::settle_mode::trim);  // freed blocks must not linger as resident pages
+  const auto h = lm::live_heap();
+  return {std::chrono::duration<double>(clock::now() - start).count(), lm::current_rss(),
+          h.by_new.bytes, h.by_malloc};
+}
+
+/// Counts finished attempts; the benchmark thread waits on it.
+class attempt_counter {
+ public:
+  void add() {
+    {
+      std::lock_guard lock(mutex_);
+      ++finished_;
+    }
+    cv_.notify_all();
+  }
+  bool wait_for(std::uint64_t n, std::chrono::seconds deadline) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, deadline, [&] { return finished_ >= n; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::uint64_t finished_ = 0;
+};
+
+/// Shows retry i/N and RSS on a terminal once a benchmark has run a few seconds.
+class progress {
+ public:
+  explicit progress(std::string name) : name_(std::move(name)), tty_(::isatty(2) == 1) {}
+  ~progress() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  void update(std::size_t done, std::size_t total, std::int64_t rss) {
+    const auto now = clock::now();
+    if (!tty_ || now - start_ < std::chrono::seconds(3) ||
+        now - last_ < std::chrono::milliseconds(200))
+      return;
+    last_ = now;
+    shown_ = true;
+    std::fprintf(stderr, "\r\033[K%s: retry %zu/%zu, rss %s", name_.c_str(), done, total,
+                 format_size(static_cast<double>(rss)).c_str());
+  }
+
+ private:
+  std::string name_;
+  bool tty_;
+  bool shown_ = false;
+  clock::time_point start_ = clock::now();
+  clock::time_point last_{};
+};
+
+void write_series(const options& opts, const std::string& file_name,
+                  const std::vector<point>& points, const std::vector<lm::sample>& background) {
+  std::filesystem::create_directories(*opts.series_out);
+  const auto path = *opts.series_out / (file_name + ".csv");
+  std::ofstream out(path);
+  out << "kind,time_s,retry,rss_bytes,heap_bytes,malloc_heap_bytes\n";
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    out << fmt::format("retry,{:.6f},{},{},{},{}\n", points[i].seconds, i, points[i].rss,
+                       points[i].heap, points[i].malloc_heap);
+  }
+  for (const auto& s : background) {
+    out << fmt::format("background,{:.6f},,{},{},{}\n",
+                       std::chrono::duration<double>(s.time).count(), s.rss, s.heap, s.malloc_heap);
+  }
+  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+std::shared_ptr<middleware::asyncio> make_asyncio(variant v) {
+  if (v == variant::leaky) return std::make_shared<middleware::asyncio_leaky>();
+  return std::make_shared<middleware::asyncio_fixed>();
+}
+
+void fail(benchmark::State& state, const std::string& why) {
+  g_failed = true;
+  state.SkipWithError(why.c_str());
+}
+
+}  // namespace
+
+const char* to_string(variant v) { return v == variant::leaky ? "leaky" : "fixed"; }
+
+bool any_benchmark_failed() { return g_failed.load(); }
+
+void run_scenario(benchmark::State& state, const scenarios::entry& entry, variant v,
+                  const options& opts) {
+  const auto sc = entry.make();
+  const auto& cfg = opts.scenario;
+  const std::size_t per_round = sc->messages(cfg);
+  const std::string label = fmt::format("{}/{}", entry.name, to_string(v));
+
+  // Preserved between benchmarks: nothing. Each starts from a collected, trimmed heap.
+  lm::settle(lm::settle_mode::trim);
+  lm::reset_peak_rss();
+
+  rt::memory_broker broker;
+  rt::actor_registry actors;
+  sc->define(actors, entry.name, cfg);
+  attempt_counter counter;
+  std::vector<point> points;  // [0] before the first retry, [i] after retry i
+  points.reserve(opts.retries + 1);
+  const auto retry_cap =
+      static_cast<std::uint32_t>(std::min<std::size_t>(opts.retries + 1, UINT32_MAX));
+  bool ceiling_hit = false;
+  double attempt_seconds = 0;
+  std::size_t done = 0;
+  std::vector<lm::sample> background;
+  std::int64_t reclaimed = 0;
+  {
+    rt::worker worker(broker, actors, {.threads = per_round, .gc = opts.gc, .stepped = true});
+    // Retries never run out during a run: the run decides how many attempts happen.
+    worker.add(std::make_shared<middleware::retries>(middleware::retries_options{
+        .max_retries = retry_cap, .min_backoff = {}, .max_backoff = {}}));
+    worker.add(make_asyncio(v));
+    worker.on_attempt_finished([&counter](const rt::attempt_report&) { counter.add(); });
+    worker.start();
+    if (sc->fails()) {
+      for (std::size_t i = 0; i < per_round; ++i)
+        broker.enqueue(rt::message::make("default", entry.name));
+    }
+    lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16});
+    if (opts.series_out) sampler.start();
+    progress shown(label);
+    const auto start = clock::now();
+    points.push_back(sample(start));
+
+    for (auto _ : state) {
+      if (ceiling_hit || points.back().rss + sc->allocated_per_iteration(cfg) > opts.max_rss) {
+        // Keep the per-iteration time honest: unrun iterations report the mean of the run ones.
+        ceiling_hit = true;
+        state.SetIterationTime(done == 0 ? 0.0 : attempt_seconds / static_cast<double>(done));
+        continue;
+      }
+      const auto t0 = clock::now();
+      if (!sc->fails()) {
+        for (std::size_t i = 0; i < per_round; ++i)
+          broker.enqueue(rt::message::make("default", entry.name));
+      }
+      worker.allow(per_round);
+      if (!counter.wait_for((done + 1) * per_round, k_attempt_deadline)) {
+        fail(state, fmt::format("{}: retry {} did not finish within {} s", label, done + 1,
+                                k_attempt_deadline.count()));
+        break;
+      }
+      const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+      state.SetIterationTime(seconds);
+      attempt_seconds += seconds;
+      ++done;
+      points.push_back(sample(start));
+      shown.update(done, opts.retries, points.back().rss);
+    }
+    sampler.stop();
+    background = sampler.samples();
+    worker.stop();  // collects: one benchmark's leak never bleeds into the next
+    reclaimed = worker.shutdown_collection().freed_bytes;
+  }
+  if (state.error_occurred()) return;
+  if (ceiling_hit && done == 0) {
+    return fail(state, fmt::format("{}: memory ceiling {} reached before the first retry", label,
+                                   format_size(static_cast<double>(opts.max_rss))));
+  }
+
+  std::vector<double> rss, heap;
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    rss.push_back(static_cast<double>(points[i].rss));
+    heap.push_back(static_cast<double>(points[i].heap));
+  }
+  // With the ceiling hit, keep as much of the warm-up as leaves a fit possible.
+  const std::size_t warmup = std::min(opts.warmup, rss.size() >= 3 ? rss.size() - 3 : 0);
+  lm::trend rss_fit, heap_fit;
+  try {
+    rss_fit = lm::fit_trend(rss, warmup);
+    heap_fit = lm::fit_trend(heap, warmup);
+  } catch (const lm::trend_error& e) {
+    return fail(state, fmt::format("{}: {} (ceiling hit after {} retries)", label, e.what(), done));
+  }
+
+  using counter_t = benchmark::Counter;
+  const auto bytes = [](double n) {
+    return counter_t(n, counter_t::kDefaults, counter_t::kIs1024);
+  };
+  const double expected = v == variant::leaky ? static_cast<double>(sc->expected_leaky(cfg)) : 0.0;
+  state.counters["rss_per_retry"] = bytes(rss_fit.slope);
+  state.counters["rss_r2"] = rss_fit.r2;
+  state.counters["rss_ci95"] = bytes(rss_fit.slope_ci95);
+  state.counters["heap_per_retry"] = bytes(heap_fit.slope);
+  state.counters["heap_r2"] = heap_fit.r2;
+  state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
+  state.counters["expected_per_retry"] = bytes(expected);
+  state.counters["peak_rss"] = bytes(static_cast<double>(lm::peak_rss()));
+  state.counters["retained"] = bytes(static_cast<double>(points.back().rss - points.front().rss));
+  state.counters["reclaimed"] = bytes(static_cast<double>(reclaimed));
+  state.counters["retries"] = static_cast<double>(done);
+  state.counters["payload"] = bytes(static_cast<double>(cfg.payload));
+  state.counters["ceiling_hit"] = ceiling_hit ? 1 : 0;
+
+  if (opts.series_out) {
+    try {
+      write_series(opts, fmt::format("{}_{}", entry.name, to_string(v)), points, background);
+    } catch (const std::exception& e) {
+      fail(state, fmt::format("{}: --series_out: {}", label, e.what()));
+    }
+  }
+}
+
+}  // namespace leakbench::bench

@@ -1,0 +1,62 @@
+// ContextManager: the actor enters an async scoped resource that owns P, bound to a local,
+// and raises inside the scope; __aexit__ does not release the buffer. The actor's frame keeps
+// the resource: leaky retains P.
+#include <exception>
+
+#include "harness/runtime/value.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace leakbench::scenarios {
+namespace {
+
+namespace rt = runtime;
+namespace asio = rt::asio;
+
+// `async with scoped_resource(P) as r:` — entering and leaving are real suspensions.
+class scoped_resource {
+ public:
+  explicit scoped_resource(std::size_t bytes) : buffer_(rt::make_payload(bytes)) {}
+
+  asio::awaitable<void> enter() {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+  /// __aexit__: returns false (the exception propagates) and keeps the buffer.
+  asio::awaitable<bool> exit(std::exception_ptr) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    co_return false;
+  }
+
+ private:
+  std::shared_ptr<std::byte[]> buffer_;
+};
+
+class context_manager final : public scenario {
+ public:
+  std::int64_t expected_leaky(const config& c) const override {
+    return static_cast<std::int64_t>(c.payload);
+  }
+  std::int64_t allocated_per_iteration(const config& c) const override {
+    return static_cast<std::int64_t>(c.payload);
+  }
+  void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
+    actors.add_coroutine(
+        name, [p = c.payload](rt::attempt_context& ctx) -> asio::awaitable<rt::value> {
+          rt::frame f(ctx, "context_manager");
+          auto resource = f.local("resource", std::make_shared<scoped_resource>(p));
+          co_await resource->enter();
+          std::exception_ptr failure;
+          try {
+            throw ctx.raise(ctx.make_error("ValueError", "failed inside the scope"));
+          } catch (...) {
+            failure = std::current_exception();  // C++ cannot co_await inside a handler
+          }
+          if (!co_await resource->exit(failure)) std::rethrow_exception(failure);
+          co_return nullptr;
+        });
+  }
+};
+
+LEAKBENCH_SCENARIO(context_manager, "ContextManager", 7);
+
+}  // namespace
+}  // namespace leakbench::scenarios
