@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-// GCC ships no allocator_interface.h; the sanitizer runtimes export this function.
-extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
-#define LEAKBENCH_SANITIZED_MALLOC 1
-#endif
+#include "harness/measure/sanitizer.hpp"
+
+// GCC ships no allocator_interface.h; the sanitizer runtimes export this function (weak here:
+// unsanitized builds never call it).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes() __attribute__((weak));
 
 namespace leakbench::measure {
 namespace {
@@ -138,12 +138,11 @@ new_counts new_heap() noexcept {
 }
 
 std::int64_t malloc_heap() noexcept {
-#ifdef LEAKBENCH_SANITIZED_MALLOC
-  return static_cast<std::int64_t>(__sanitizer_get_current_allocated_bytes());
-#else
+  if constexpr (k_sanitized_malloc) {
+    return static_cast<std::int64_t>(__sanitizer_get_current_allocated_bytes());
+  }
   const struct mallinfo2 mi = ::mallinfo2();
   return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
-#endif
 }
 
 heap_snapshot live_heap() noexcept { return {new_heap(), malloc_heap()}; }

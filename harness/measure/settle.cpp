@@ -2,6 +2,8 @@
 
 #include <malloc.h>
 
+#include "harness/measure/sanitizer.hpp"
+
 namespace leakbench::measure {
 
 void settle(settle_mode mode) noexcept {
@@ -9,6 +11,7 @@ void settle(settle_mode mode) noexcept {
 }
 
 bool pin_mmap_threshold(int bytes) noexcept {
+  if constexpr (k_sanitized_malloc) return true;  // the sanitizer's allocator has no threshold
   return ::mallopt(M_MMAP_THRESHOLD, bytes) == 1 && ::mallopt(M_TRIM_THRESHOLD, 2 * bytes) == 1;
 }
 

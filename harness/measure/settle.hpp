@@ -18,7 +18,7 @@ void settle(settle_mode mode = settle_mode::trim) noexcept;
 /// their dynamic adjustment: every block of at least `bytes` is mmapped and goes back to the
 /// kernel when freed. Without it, after the first large free, blocks of that size come from a
 /// thread's arena, whose top malloc_trim does not release (only the main arena's), and RSS
-/// keeps freed memory. Returns false if glibc refuses.
+/// keeps freed memory. Returns false if glibc refuses; a no-op under sanitizers.
 bool pin_mmap_threshold(int bytes = 128 * 1024) noexcept;
 
 }  // namespace leakbench::measure

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "harness/measure/sanitizer.hpp"
 #include "harness/measure/settle.hpp"
 #include "tests/measure/escape.hpp"
 
@@ -16,13 +17,7 @@ constexpr std::int64_t k_block = 64 * k_mib;
 
 // Sanitizers shadow every allocation and keep freed blocks in quarantine: RSS there says
 // nothing about the program's own pages.
-bool rss_is_meaningful() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return false;
-#else
-  return true;
-#endif
-}
+bool rss_is_meaningful() { return !lm::k_sanitized_malloc; }
 }  // namespace
 
 TEST(rss, reader_agrees_with_the_process_wide_reading) {

@@ -1,0 +1,250 @@
+// leakbench run as a user runs it, judged by its exit code, its stderr and its JSON.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/measure/sanitizer.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr double k_mib = 1 << 20;
+constexpr std::int64_t k_payload = 2 << 20;  // small: the whole suite stays far below 2 GiB
+
+struct result {
+  int exit_code = -1;
+  std::string err;
+  json report;  // --benchmark_out, when it was written
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class leakbench_run : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/leakbench_test_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  /// Runs leakbench with `args` (plus JSON output to a file), no shell involved.
+  result run(std::vector<std::string> args) {
+    const fs::path out = dir_ / "out.json", err = dir_ / "stderr.txt";
+    args.insert(args.begin(), LEAKBENCH_EXE);
+    args.push_back("--benchmark_out=" + out.string());
+    args.push_back("--benchmark_out_format=json");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid = 0;
+    result r;
+    const int rc = posix_spawn(&pid, LEAKBENCH_EXE, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return r;
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.err = slurp(err);
+    if (fs::exists(out) && fs::file_size(out) > 0) r.report = json::parse(slurp(out));
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+/// Benchmarks by their name without Google Benchmark's suffixes: "Nested/leaky".
+std::map<std::string, json> by_name(const json& report) {
+  std::map<std::string, json> m;
+  for (const auto& b : report.at("benchmarks")) {
+    const std::string full = b.at("name");
+    const auto second_slash = full.find('/', full.find('/') + 1);
+    m[full.substr(0, second_slash)] = b;
+  }
+  return m;
+}
+
+// Under a sanitizer, shadow memory and the free quarantine swamp RSS; the exact heap counter
+// still holds, so only RSS assertions are skipped there.
+constexpr bool k_rss_meaningful = !leakbench::measure::k_sanitized_malloc;
+
+int line_count(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+}  // namespace
+
+TEST_F(leakbench_run, meets_the_accuracy_targets_in_all_fourteen_benchmarks) {
+  const auto r = run({"--payload=2MiB", "--retries=12"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = by_name(r.report);
+  ASSERT_EQ(benches.size(), 14u);
+  const std::map<std::string, double> leaky_expected = {
+      {"Single", 1},        {"Nested", 2},    {"Concurrent", 2.5},  {"LargeResult", 0},
+      {"DeepTraceback", 1}, {"Generator", 1}, {"ContextManager", 1}};
+  for (const auto& [scenario, multiple] : leaky_expected) {
+    for (const std::string variant : {"leaky", "fixed"}) {
+      const std::string name = scenario + "/" + variant;
+      ASSERT_TRUE(benches.count(name)) << name << " missing";
+      const json& b = benches.at(name);
+      EXPECT_EQ(b.value("error_occurred", false), false)
+          << name << ": " << b.value("error_message", "");
+      const double expected = variant == "leaky" ? multiple * k_payload : 0.0;
+      EXPECT_DOUBLE_EQ(b.at("expected_per_retry").get<double>(), expected) << name;
+      EXPECT_EQ(b.at("retries").get<double>(), 12) << name;
+      EXPECT_EQ(b.at("ceiling_hit").get<double>(), 0) << name;
+      const double rss = b.at("rss_per_retry"), heap = b.at("heap_per_retry");
+      if (expected > 0) {
+        if (k_rss_meaningful) {
+          EXPECT_NEAR(rss, expected, 0.03 * expected) << name << " rss_per_retry";
+          EXPECT_GT(b.at("rss_r2").get<double>(), 0.99) << name;
+        }
+        EXPECT_NEAR(heap, expected, 0.005 * expected) << name << " heap_per_retry";
+        EXPECT_GT(b.at("heap_r2").get<double>(), 0.99) << name;
+        // The shutdown collection gives back every retry's retention.
+        EXPECT_NEAR(b.at("reclaimed").get<double>(), 12 * heap, 0.005 * 12 * heap) << name;
+      } else {
+        if (k_rss_meaningful)
+          EXPECT_LT(std::abs(rss), 0.01 * k_payload) << name << " rss_per_retry";
+        EXPECT_LT(std::abs(heap), 0.01 * k_payload) << name << " heap_per_retry";
+        EXPECT_EQ(b.at("reclaimed").get<double>(), 0) << name;
+      }
+    }
+  }
+}
+
+TEST_F(leakbench_run, filter_selects_exactly_the_two_variants) {
+  const auto r = run({"--payload=256KiB", "--retries=4", "--benchmark_filter=Nested"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = by_name(r.report);
+  ASSERT_EQ(benches.size(), 2u);
+  EXPECT_TRUE(benches.count("Nested/leaky"));
+  EXPECT_TRUE(benches.count("Nested/fixed"));
+  EXPECT_EQ(benches.at("Nested/leaky").at("time_unit"), "ms");
+  EXPECT_EQ(benches.at("Nested/leaky").at("iterations"), 4);
+}
+
+TEST_F(leakbench_run, json_carries_every_counter_and_the_configuration) {
+  const auto r = run({"--payload=256KiB", "--retries=4", "--gc=every:3", "--concurrency=2",
+                      "--depth=5", "--benchmark_filter=Single/leaky"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& ctx = r.report.at("context");
+  EXPECT_EQ(ctx.at("payload"), "262144");
+  EXPECT_EQ(ctx.at("retries"), "4");
+  EXPECT_EQ(ctx.at("gc"), "every:3");
+  EXPECT_EQ(ctx.at("broker"), "memory");
+  EXPECT_EQ(ctx.at("concurrency"), "2");
+  EXPECT_EQ(ctx.at("depth"), "5");
+  EXPECT_FALSE(ctx.at("leakbench_version").get<std::string>().empty());
+  EXPECT_FALSE(ctx.at("git_commit").get<std::string>().empty());
+  const json& b = r.report.at("benchmarks").at(0);
+  for (const char* counter : {"rss_per_retry", "rss_r2", "rss_ci95", "heap_per_retry", "heap_r2",
+                              "heap_ci95", "expected_per_retry", "peak_rss", "retained",
+                              "reclaimed", "retries", "payload", "ceiling_hit"}) {
+    EXPECT_TRUE(b.contains(counter)) << counter;
+  }
+}
+
+TEST_F(leakbench_run, a_leaky_run_does_not_bleed_into_the_next_benchmark) {
+  if (!k_rss_meaningful) GTEST_SKIP() << "RSS is dominated by sanitizer shadow memory";
+  const auto alone = run({"--payload=4MiB", "--retries=8", "--benchmark_filter=Single/fixed"});
+  ASSERT_EQ(alone.exit_code, 0) << alone.err;
+  const auto after = run({"--payload=4MiB", "--retries=8", "--benchmark_filter=Single"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  const json a = by_name(alone.report).at("Single/fixed");
+  const json b = by_name(after.report).at("Single/fixed");
+  ASSERT_GT(by_name(after.report).at("Single/leaky").at("retained").get<double>(), 7 * 4 * k_mib)
+      << "the leaky run before it must actually leak for this test to mean anything";
+  // Within the fits' own uncertainty (plus one page), not within the 32 MiB the leaky run held.
+  const double noise = a.at("rss_ci95").get<double>() + b.at("rss_ci95").get<double>() + 4096;
+  EXPECT_NEAR(a.at("rss_per_retry"), b.at("rss_per_retry"), noise);
+  EXPECT_NEAR(a.at("heap_per_retry"), b.at("heap_per_retry"), 64);
+  EXPECT_NEAR(a.at("retained"), b.at("retained"), 1 * k_mib);
+  EXPECT_NEAR(a.at("peak_rss"), b.at("peak_rss"), 4 * k_mib) << "the peak was not reset";
+}
+
+TEST_F(leakbench_run, memory_ceiling_stops_a_benchmark_and_the_run_goes_on) {
+  if (!k_rss_meaningful) GTEST_SKIP() << "the ceiling is on RSS, which sanitizers inflate";
+  const auto r =
+      run({"--payload=8MiB", "--retries=30", "--max_rss=96MiB", "--benchmark_filter=Single"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = by_name(r.report);
+  const json& leaky = benches.at("Single/leaky");
+  EXPECT_EQ(leaky.at("ceiling_hit"), 1);
+  EXPECT_LT(leaky.at("retries").get<double>(), 30);
+  EXPECT_GE(leaky.at("retries").get<double>(), 3);
+  EXPECT_LE(leaky.at("peak_rss").get<double>(), 96 * k_mib);
+  EXPECT_NEAR(leaky.at("rss_per_retry"), 8 * k_mib, 0.03 * 8 * k_mib)
+      << "the retries it did still count";
+  const json& fixed = benches.at("Single/fixed");
+  EXPECT_EQ(fixed.at("ceiling_hit"), 0);
+  EXPECT_EQ(fixed.at("retries"), 30);
+}
+
+TEST_F(leakbench_run, series_out_writes_every_retry_sample) {
+  const fs::path series = dir_ / "series";
+  const auto r = run({"--payload=256KiB", "--retries=5", "--benchmark_filter=Nested",
+                      "--series_out=" + series.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"Nested_leaky.csv", "Nested_fixed.csv"}) {
+    std::ifstream in(series / file);
+    ASSERT_TRUE(in) << file;
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "kind,time_s,retry,rss_bytes,heap_bytes,malloc_heap_bytes");
+    int retries = 0, background = 0;
+    while (std::getline(in, line)) {
+      retries += line.starts_with("retry,");
+      background += line.starts_with("background,");
+    }
+    EXPECT_EQ(retries, 6) << file << ": the start plus one per retry";
+    EXPECT_GE(background, 1) << file;
+  }
+}
+
+TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
+  for (const char* bad : {"--payload=abc", "--retries=0", "--gc=sometimes", "--frobnicate=1"}) {
+    const auto r = run({bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_EQ(line_count(r.err), 1) << bad << ": " << r.err;
+    EXPECT_TRUE(r.err.starts_with("leakbench: ")) << r.err;
+    EXPECT_TRUE(r.report.is_null()) << bad << ": nothing may run";
+  }
+}
+
+TEST_F(leakbench_run, help_documents_its_flags_beside_google_benchmarks) {
+  const fs::path out = dir_ / "help.txt";
+  const std::string cmd = std::string(LEAKBENCH_EXE) + " --help > " + out.string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string help = slurp(out);
+  for (const char* flag :
+       {"--benchmark_filter", "--payload=SIZE", "--retries=N", "--warmup=N", "--concurrency=K",
+        "--depth=D", "--gc=off|every:N", "--broker=", "--max_rss=SIZE", "--series_out=DIR"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+}

@@ -1,0 +1,79 @@
+#include "bench/options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace lb = leakbench::bench;
+
+namespace {
+std::string error_of(std::vector<std::string_view> args) {
+  try {
+    lb::parse_options(args);
+  } catch (const lb::usage_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(options, parses_sizes_with_binary_units) {
+  EXPECT_EQ(lb::parse_size("0"), 0);
+  EXPECT_EQ(lb::parse_size("512B"), 512);
+  EXPECT_EQ(lb::parse_size("4KiB"), 4096);
+  EXPECT_EQ(lb::parse_size("32MiB"), 32 << 20);
+  EXPECT_EQ(lb::parse_size("1GiB"), std::int64_t{1} << 30);
+  for (const char* bad : {"", "abc", "32MB", "32 MiB", "-1MiB", "1.5GiB", "99999999999GiB"}) {
+    EXPECT_THROW(lb::parse_size(bad), lb::usage_error) << bad;
+  }
+}
+
+TEST(options, defaults_match_the_documentation) {
+  const auto o = lb::parse_options({});
+  EXPECT_EQ(o.scenario.payload, 32u << 20);
+  EXPECT_EQ(o.retries, 20u);
+  EXPECT_EQ(o.warmup, 2u);
+  EXPECT_EQ(o.scenario.concurrency, 5u);
+  EXPECT_EQ(o.scenario.depth, 3u);
+  EXPECT_EQ(o.gc.to_string(), "off");
+  EXPECT_EQ(o.broker, "memory");
+  EXPECT_GT(o.max_rss, 0);
+  EXPECT_FALSE(o.series_out);
+}
+
+TEST(options, reads_every_flag) {
+  const auto o = lb::parse_options(
+      {"--payload=1MiB", "--retries=7", "--warmup=1", "--concurrency=3", "--depth=9",
+       "--gc=every:4", "--max_rss=2GiB", "--series_out=/tmp/x", "--sample_interval_ms=5"});
+  EXPECT_EQ(o.scenario.payload, 1u << 20);
+  EXPECT_EQ(o.retries, 7u);
+  EXPECT_EQ(o.warmup, 1u);
+  EXPECT_EQ(o.scenario.concurrency, 3u);
+  EXPECT_EQ(o.scenario.depth, 9u);
+  EXPECT_EQ(o.gc.every, 4u);
+  EXPECT_EQ(o.max_rss, std::int64_t{2} << 30);
+  EXPECT_EQ(o.series_out->string(), "/tmp/x");
+  EXPECT_EQ(o.sample_interval.count(), 5);
+}
+
+TEST(options, bad_values_name_the_flag) {
+  EXPECT_EQ(error_of({"--retries=0"}), "--retries=0: expected a whole number from 1 to 1000000");
+  EXPECT_EQ(error_of({"--gc=sometimes"}),
+            "--gc=sometimes: invalid gc policy 'sometimes': expected off or every:N with N >= 1");
+  EXPECT_NE(error_of({"--payload=abc"}).find("--payload=abc: 'abc' is not a size"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--depth=0"}).find("--depth=0"), std::string::npos);
+  EXPECT_NE(error_of({"--concurrency=x"}).find("--concurrency=x"), std::string::npos);
+}
+
+TEST(options, unknown_flags_list_the_valid_ones) {
+  const std::string e = error_of({"--paylod=1MiB"});
+  EXPECT_NE(e.find("unknown argument '--paylod=1MiB'"), std::string::npos);
+  EXPECT_NE(e.find("--payload"), std::string::npos);
+  EXPECT_NE(e.find("--series_out"), std::string::npos);
+  EXPECT_NE(error_of({"--retries"}).find("unknown argument '--retries'"), std::string::npos);
+}
+
+TEST(options, the_fit_needs_three_retries_after_warmup) {
+  EXPECT_NE(error_of({"--retries=4", "--warmup=2"}).find("at least 3 retries after the warm-up"),
+            std::string::npos);
+  EXPECT_EQ(lb::parse_options({"--retries=4"}).warmup, 1u) << "a defaulted warm-up shrinks to fit";
+}
