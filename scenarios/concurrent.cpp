@@ -16,7 +16,6 @@ class concurrent final : public scenario {
   std::int64_t expected_leaky(const config& c) const override {
     return static_cast<std::int64_t>(c.concurrency * (c.payload / 2));
   }
-  std::int64_t allocated_per_iteration(const config& c) const override { return expected_leaky(c); }
   std::size_t messages(const config& c) const override { return c.concurrency; }
   void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
     actors.add_coroutine(

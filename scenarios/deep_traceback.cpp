@@ -16,12 +16,6 @@ rt::asio::awaitable<rt::value> descend(rt::attempt_context& ctx, std::size_t lev
 
 class deep_traceback final : public scenario {
  public:
-  std::int64_t expected_leaky(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
-  std::int64_t allocated_per_iteration(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
   void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
     actors.add_coroutine(
         name,

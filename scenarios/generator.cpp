@@ -47,12 +47,6 @@ class chunk_generator final : public rt::gc_object {
 
 class generator final : public scenario {
  public:
-  std::int64_t expected_leaky(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
-  std::int64_t allocated_per_iteration(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
   void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
     actors.add_coroutine(
         name, [p = c.payload](rt::attempt_context& ctx) -> rt::asio::awaitable<rt::value> {

@@ -11,9 +11,6 @@ namespace rt = runtime;
 class large_result final : public scenario {
  public:
   std::int64_t expected_leaky(const config&) const override { return 0; }
-  std::int64_t allocated_per_iteration(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
   bool fails() const override { return false; }
   void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
     actors.add_coroutine(

@@ -12,9 +12,6 @@ class nested final : public scenario {
   std::int64_t expected_leaky(const config& c) const override {
     return 2 * static_cast<std::int64_t>(c.payload);
   }
-  std::int64_t allocated_per_iteration(const config& c) const override {
-    return 2 * static_cast<std::int64_t>(c.payload);
-  }
   void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
     actors.add_coroutine(
         name, [p = c.payload](rt::attempt_context& ctx) -> rt::asio::awaitable<rt::value> {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,10 +24,15 @@ struct config {
 class scenario {
  public:
   virtual ~scenario() = default;
-  /// Bytes the leaky variant retains per iteration (the fixed one: 0).
-  virtual std::int64_t expected_leaky(const config& c) const = 0;
+  /// Bytes the leaky variant retains per iteration (the fixed one: 0). Default: P.
+  virtual std::int64_t expected_leaky(const config& c) const {
+    return static_cast<std::int64_t>(c.payload);
+  }
   /// Payload bytes one iteration allocates, retained or not: what the memory ceiling checks.
-  virtual std::int64_t allocated_per_iteration(const config& c) const = 0;
+  /// Default: what leaky retains, and at least P.
+  virtual std::int64_t allocated_per_iteration(const config& c) const {
+    return std::max(expected_leaky(c), static_cast<std::int64_t>(c.payload));
+  }
   /// Messages per iteration, all in flight at once; the worker gets as many threads.
   virtual std::size_t messages(const config&) const { return 1; }
   /// True if the actor fails, so that retries drive the iterations; false: each iteration

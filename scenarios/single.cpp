@@ -9,12 +9,6 @@ namespace rt = runtime;
 
 class single final : public scenario {
  public:
-  std::int64_t expected_leaky(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
-  std::int64_t allocated_per_iteration(const config& c) const override {
-    return static_cast<std::int64_t>(c.payload);
-  }
   void define(rt::actor_registry& actors, const std::string& name, const config& c) const override {
     actors.add_coroutine(
         name, [p = c.payload](rt::attempt_context& ctx) -> rt::asio::awaitable<rt::value> {
