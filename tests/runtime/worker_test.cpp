@@ -204,3 +204,25 @@ TEST(worker, stepped_mode_consumes_only_what_was_allowed) {
   rig.worker->stop();  // parked threads wake up and leave
   EXPECT_EQ(rig.reports.size(), 3u);
 }
+
+TEST(worker, stop_interrupts_a_coroutine_that_never_finishes) {
+  lt::worker_rig rig;
+  std::promise<void> entered;
+  rig.actors.add_coroutine("forever",
+                           [&entered](rt::attempt_context& ctx) -> asio::awaitable<rt::value> {
+                             rt::frame f(ctx, "forever");
+                             entered.set_value();
+                             for (;;) co_await rt::sleep(ctx, 24h);
+                           });
+  rig.start(variant::fixed, {}, {.max_retries = 5});
+  rig.broker.enqueue(rt::message::make("default", "forever"));
+  entered.get_future().wait();
+  rig.worker->stop();  // returns once the attempt has ended; a hang here fails the test by timeout
+  ASSERT_EQ(rig.reports.size(), 1u);
+  EXPECT_TRUE(rig.reports[0].failed) << "the interrupted attempt ends with CancelledError";
+  EXPECT_EQ(rig.reports[0].outcome, rt::disposition::kind::retry) << "and is retried, not lost";
+  EXPECT_EQ(rig.broker.in_flight(), 0u);
+  auto again = rig.broker.consume("default", 0ms);
+  ASSERT_TRUE(again) << "the retry is back in the queue";
+  EXPECT_EQ(rt::decode(again->body).options.retries, 1u);
+}
