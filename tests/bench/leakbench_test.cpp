@@ -129,8 +129,9 @@ TEST_F(leakbench_run, meets_the_accuracy_targets_in_all_fourteen_benchmarks) {
         // The shutdown collection gives back every retry's retention.
         EXPECT_NEAR(b.at("reclaimed").get<double>(), 12 * heap, 0.005 * 12 * heap) << name;
       } else {
-        if (k_rss_meaningful)
+        if (k_rss_meaningful) {
           EXPECT_LT(std::abs(rss), 0.01 * k_payload) << name << " rss_per_retry";
+        }
         EXPECT_LT(std::abs(heap), 0.01 * k_payload) << name << " heap_per_retry";
         EXPECT_EQ(b.at("reclaimed").get<double>(), 0) << name;
       }
