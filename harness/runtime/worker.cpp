@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-
 namespace leakbench::runtime {
 
 worker::worker(broker& b, const actor_registry& actors, worker_options opts)
@@ -77,13 +75,17 @@ void worker::run_thread() {
       try {
         d = broker_.consume(options_.queue, options_.consume_timeout);
       } catch (const broker_error& e) {
-        std::fprintf(stderr, "leakbench: worker: %s\n", e.what());
+        broker_failed(e);
         std::this_thread::sleep_for(options_.consume_timeout);  // back off; the broker reconnects
         continue;
       }
       if (!d) continue;
       permitted = false;
-      report = process(*d);
+      try {
+        report = process(*d);
+      } catch (const broker_error& e) {
+        broker_failed(e);  // dead-lettering a bad message failed: it stays in flight
+      }
     }  // the delivery is freed before observers look
     if (report) {
       ++finished_;
@@ -145,13 +147,31 @@ std::optional<attempt_report> worker::process(const delivery& d) {
     if (exception && !ctx->outcome()) ctx->give_up(exception->describe());
     report.failed = exception != nullptr;
   }  // the worker's own reference to the exception ends here, as Python's `except ... as e`
-  settle(d, ctx);
+  try {
+    settle(d, ctx);
+  } catch (const broker_error& e) {
+    broker_failed(e);  // still in flight in the broker: redelivered after recovery
+    report.settled = false;
+  }
   report.outcome = ctx->outcome() ? ctx->outcome()->what : disposition::kind::ack;
   // The loop thread may still be releasing the coroutine's frames: wait, then hand what is
   // left of the attempt to the collector.
   if (runner_ != nullptr) runner_->drain();
   collector_.adopt(ctx->take_tracked());
   return report;
+}
+
+void worker::broker_failed(const broker_error& e) {
+  {
+    std::lock_guard lock(error_mutex_);
+    last_broker_error_ = e.what();
+  }
+  ++broker_failures_;
+}
+
+std::string worker::last_broker_error() const {
+  std::lock_guard lock(error_mutex_);
+  return last_broker_error_;
 }
 
 void worker::settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx) {

@@ -39,6 +39,7 @@ struct attempt_report {
   std::uint32_t retries = 0;  ///< failed attempts before this one
   bool failed = false;
   disposition::kind outcome = disposition::kind::ack;
+  bool settled = true;  ///< false if the broker failed to settle it (it stays in flight)
 };
 
 /// Dramatiq's worker: threads that consume messages, run actors through the middleware chain
@@ -72,6 +73,9 @@ class worker {
   std::uint64_t attempts() const { return finished_.load(); }
   /// Garbage the collector reclaimed at the last stop().
   const gc_stats& shutdown_collection() const { return shutdown_stats_; }
+  /// Broker failures seen by the worker threads so far, and the last one's message.
+  std::uint64_t broker_failures() const { return broker_failures_.load(); }
+  std::string last_broker_error() const;
 
  private:
   void run_thread();
@@ -79,6 +83,7 @@ class worker {
   std::optional<attempt_report> process(const delivery& d);
   value call_actor(const std::shared_ptr<attempt_context>& ctx, const actor_registry::actor& a);
   void settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx);
+  void broker_failed(const broker_error& e);
 
   broker& broker_;
   const actor_registry& actors_;
@@ -97,6 +102,9 @@ class worker {
   std::mutex permit_mutex_;
   std::condition_variable permit_cv_;
   std::size_t permits_ = 0;
+  std::atomic<std::uint64_t> broker_failures_{0};
+  mutable std::mutex error_mutex_;
+  std::string last_broker_error_;
 };
 
 }  // namespace leakbench::runtime

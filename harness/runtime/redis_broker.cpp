@@ -1,0 +1,274 @@
+#include "harness/runtime/redis_broker.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace leakbench::runtime {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// Server time in ms, so that every client agrees on etas and heartbeats whatever its clock.
+constexpr std::string_view k_now = R"(local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+)";
+
+// KEYS: queue, delayed, in-flight list to settle from. ARGV: body, delay ms, body to settle.
+const std::string k_push = std::string(k_now) + R"(
+if ARGV[3] ~= '' and redis.call('LREM', KEYS[3], 1, ARGV[3]) == 0 then
+  return redis.error_reply('message is not in flight')
+end
+local delay = tonumber(ARGV[2])
+if delay <= 0 then redis.call('RPUSH', KEYS[1], ARGV[1])
+else redis.call('ZADD', KEYS[2], now + delay, ARGV[1]) end
+return 1)";
+
+// KEYS: delayed, queue. Moves due messages; returns ms until the next eta, or -1.
+const std::string k_promote = std::string(k_now) + R"(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
+for _, m in ipairs(due) do
+  redis.call('RPUSH', KEYS[2], m)
+  redis.call('ZREM', KEYS[1], m)
+end
+local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #nxt == 0 then return -1 end
+return math.max(0, tonumber(nxt[2]) - now))";
+
+// KEYS: in-flight list, dead-letter list. ARGV: body, dead-letter entry.
+constexpr std::string_view k_dead = R"(
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
+  return redis.error_reply('message is not in flight')
+end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+return 1)";
+
+// KEYS: heartbeats. ARGV: worker id.
+const std::string k_beat =
+    std::string(k_now) + "redis.call('ZADD', KEYS[1], now, ARGV[1]) return now";
+
+std::string random_hex() {
+  std::random_device rd;
+  std::mt19937_64 rng((std::uint64_t{rd()} << 32) ^ rd());
+  return fmt::format("{:016x}", rng());
+}
+
+std::string seconds_arg(std::chrono::milliseconds ms) {
+  return fmt::format("{:.3f}", static_cast<double>(ms.count()) / 1000.0);
+}
+
+}  // namespace
+
+class redis_broker::lease {
+ public:
+  lease(redis_broker& owner, std::unique_ptr<redis_connection> c)
+      : owner_(owner), c_(std::move(c)) {}
+  ~lease() {
+    std::lock_guard lock(owner_.pool_mutex_);
+    owner_.idle_.push_back(std::move(c_));  // a broken one reconnects on its next command
+  }
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  redis_connection* operator->() { return c_.get(); }
+
+ private:
+  redis_broker& owner_;
+  std::unique_ptr<redis_connection> c_;
+};
+
+redis_broker::lease redis_broker::connection() {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return lease(*this, std::move(c));
+    }
+  }
+  return lease(*this, std::make_unique<redis_connection>(url_, opts_.timeouts));
+}
+
+redis_broker::redis_broker(redis_url url, redis_options opts)
+    : url_(std::move(url)),
+      opts_(std::move(opts)),
+      prefix_(opts_.prefix.empty() ? "leakbench:" + random_hex() : opts_.prefix),
+      worker_id_(random_hex()) {
+  connection()->command({"PING"});  // unreachable: one clear error before anything else
+  beat();
+  recover_dead_workers();
+  heartbeat_ = std::thread([this] {
+    std::unique_lock lock(beat_mutex_);
+    while (!beat_cv_.wait_for(lock, opts_.heartbeat, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        beat();
+      } catch (const broker_error&) {
+        // The server is away; consumers report it. Beat again next time.
+      }
+      lock.lock();
+    }
+  });
+}
+
+redis_broker::~redis_broker() {
+  {
+    std::lock_guard lock(beat_mutex_);
+    stopping_ = true;
+  }
+  beat_cv_.notify_all();
+  heartbeat_.join();
+  try {
+    if (opts_.remove_keys_on_close) {
+      remove_keys();
+    } else {
+      // A clean exit: hand our in-flight messages back instead of waiting to be declared dead.
+      requeue_inflight_of(worker_id_);
+    }
+  } catch (const broker_error& e) {
+    std::fprintf(stderr, "leakbench: redis: closing: %s\n", e.what());
+  }
+}
+
+std::string redis_broker::key(std::string_view kind, std::string_view name) const {
+  return name.empty() ? fmt::format("{}:{}", prefix_, kind)
+                      : fmt::format("{}:{}:{}", prefix_, kind, name);
+}
+
+std::string redis_broker::inflight_key(std::string_view queue) const {
+  return fmt::format("{}:inflight:{}:{}", prefix_, worker_id_, queue);
+}
+
+void redis_broker::beat() {
+  connection()->command({"EVAL", k_beat, "1", key("heartbeats"), worker_id_});
+}
+
+void redis_broker::push(std::string_view queue, std::string_view body, std::string_view settle_from,
+                        std::string_view settle_body, std::chrono::milliseconds delay) {
+  if (body.size() > opts_.max_message_bytes) {
+    throw message_error(fmt::format("message of {} bytes exceeds the limit of {} bytes",
+                                    body.size(), opts_.max_message_bytes));
+  }
+  connection()->command({"EVAL", k_push, "3", key("queue", queue), key("delayed", queue),
+                         settle_from.empty() ? key("queue", queue) : std::string(settle_from), body,
+                         std::to_string(delay.count()), settle_body});
+}
+
+void redis_broker::enqueue(const message& m, std::chrono::milliseconds delay) {
+  push(m.queue, encode(m), {}, {}, delay);
+}
+
+void redis_broker::enqueue_raw(std::string_view queue, std::string body) {
+  push(queue, body, {}, {}, {});
+}
+
+std::optional<delivery> redis_broker::consume(std::string_view queue,
+                                              std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  const std::string ready = key("queue", queue), delayed = key("delayed", queue);
+  const std::string inflight = inflight_key(queue);
+  auto c = connection();
+  // Registered so that whoever finds this broker dead knows which queue its messages belong to.
+  c->command({"HSET", key("inflight"), inflight, queue});
+  for (;;) {
+    if (closed_.load()) return std::nullopt;
+    const long long next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
+    auto block = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    if (next_eta >= 0) block = std::min(block, std::chrono::milliseconds(next_eta));
+    // BLMOVE's timeout 0 means forever: a non-blocking LMOVE stands in for it.
+    const redis_value got =
+        block.count() >= 1
+            ? c->blocking_command({"BLMOVE", ready, inflight, "LEFT", "RIGHT", seconds_arg(block)},
+                                  block)
+            : c->command({"LMOVE", ready, inflight, "LEFT", "RIGHT"});
+    if (got.type == redis_value::kind::string) return delivery{std::string(queue), got.str, 0};
+    if (clock::now() >= deadline) return std::nullopt;
+  }
+}
+
+void redis_broker::ack(const delivery& d) {
+  if (connection()->command({"LREM", inflight_key(d.queue), "1", d.body}).integer == 0) {
+    throw broker_error(fmt::format("delivery on queue '{}' is not in flight", d.queue));
+  }
+}
+
+void redis_broker::retry(const delivery& d, const message& next, std::chrono::milliseconds delay) {
+  push(next.queue, encode(next), inflight_key(d.queue), d.body, delay);
+}
+
+void redis_broker::dead_letter(const delivery& d, std::string reason) {
+  const std::string entry = nlohmann::json{{"body", d.body}, {"reason", std::move(reason)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);  // a body may not be UTF-8
+  connection()->command(
+      {"EVAL", k_dead, "2", inflight_key(d.queue), key("dead", d.queue), d.body, entry});
+}
+
+std::vector<runtime::dead_letter> redis_broker::dead_letters(std::string_view queue) {
+  std::vector<runtime::dead_letter> out;
+  for (const auto& e : connection()->command({"LRANGE", key("dead", queue), "0", "-1"}).elements) {
+    const auto j = nlohmann::json::parse(e.str);
+    out.push_back({j.at("body").get<std::string>(), j.at("reason").get<std::string>()});
+  }
+  return out;
+}
+
+bool redis_broker::join(std::string_view queue, std::chrono::milliseconds timeout) {
+  // A test and driver utility, not a consumer: a short poll is fine here.
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    auto c = connection();
+    long long n = c->command({"LLEN", key("queue", queue)}).integer +
+                  c->command({"ZCARD", key("delayed", queue)}).integer;
+    const auto registry = c->command({"HGETALL", key("inflight")});
+    for (std::size_t i = 0; i + 1 < registry.elements.size(); i += 2) {
+      if (registry.elements[i + 1].str == queue)
+        n += c->command({"LLEN", registry.elements[i].str}).integer;
+    }
+    if (n == 0) return true;
+    if (clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void redis_broker::close() { closed_ = true; }
+
+std::size_t redis_broker::requeue_inflight_of(const std::string& worker) {
+  auto c = connection();
+  const std::string theirs = key("inflight", worker) + ":";
+  const auto registry = c->command({"HGETALL", key("inflight")});
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i + 1 < registry.elements.size(); i += 2) {
+    const std::string& list = registry.elements[i].str;
+    if (!list.starts_with(theirs)) continue;
+    const std::string queue = key("queue", registry.elements[i + 1].str);
+    // One atomic move per message: a crash halfway loses nothing.
+    while (c->command({"LMOVE", list, queue, "RIGHT", "LEFT"}).type != redis_value::kind::nil)
+      ++moved;
+    c->command({"HDEL", key("inflight"), list});
+  }
+  c->command({"ZREM", key("heartbeats"), worker});
+  return moved;
+}
+
+std::size_t redis_broker::recover_dead_workers() {
+  auto c = connection();
+  const long long now = c->command({"EVAL", std::string(k_now) + "return now", "0"}).integer;
+  const auto dead = c->command(
+      {"ZRANGEBYSCORE", key("heartbeats"), "-inf", std::to_string(now - opts_.dead_after.count())});
+  std::size_t moved = 0;
+  for (const auto& worker : dead.elements) moved += requeue_inflight_of(worker.str);
+  return moved;
+}
+
+void redis_broker::remove_keys() {
+  auto c = connection();
+  std::string cursor = "0";
+  do {
+    const auto page = c->command({"SCAN", cursor, "MATCH", prefix_ + ":*", "COUNT", "500"});
+    cursor = page.elements.at(0).str;
+    for (const auto& k : page.elements.at(1).elements) c->command({"UNLINK", k.str});
+  } while (cursor != "0");
+}
+
+}  // namespace leakbench::runtime

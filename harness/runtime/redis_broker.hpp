@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "harness/runtime/broker.hpp"
+#include "harness/runtime/redis_connection.hpp"
+
+namespace leakbench::runtime {
+
+/// Options of the Redis broker.
+struct redis_options {
+  redis_timeouts timeouts;
+  /// Key prefix; empty: a fresh random one, so that two runs on one server never collide.
+  std::string prefix;
+  std::chrono::milliseconds heartbeat{1000};    ///< how often this broker says it is alive
+  std::chrono::milliseconds dead_after{10000};  ///< silence after which a worker counts as dead
+  std::size_t max_message_bytes = k_default_max_message_bytes;
+  bool remove_keys_on_close = true;  ///< leakbench's runs leave nothing behind
+};
+
+/// The Redis broker on hiredis. A consumed message moves atomically (BLMOVE) from its queue to
+/// this broker's in-flight list and leaves it when settled, so a crash never loses it; delayed
+/// messages wait in a sorted set by eta and a Lua script moves the due ones; a consumer blocks
+/// in BLMOVE until a message arrives or the next eta, never polling. Each broker heartbeats; at
+/// start-up, messages in the in-flight lists of dead brokers (same prefix) are requeued.
+class redis_broker final : public broker {
+ public:
+  /// Connects (throws broker_error with one line if the server is unreachable), recovers what
+  /// dead workers left in flight and starts the heartbeat.
+  redis_broker(redis_url url, redis_options opts = {});
+  /// Stops the heartbeat; requeues this broker's in-flight messages, or with
+  /// remove_keys_on_close removes every key of the prefix.
+  ~redis_broker() override;
+
+  void enqueue(const message& m, std::chrono::milliseconds delay = {}) override;
+  void enqueue_raw(std::string_view queue, std::string body) override;
+  std::optional<delivery> consume(std::string_view queue,
+                                  std::chrono::milliseconds timeout) override;
+  void ack(const delivery& d) override;
+  void retry(const delivery& d, const message& next, std::chrono::milliseconds delay) override;
+  void dead_letter(const delivery& d, std::string reason) override;
+  std::vector<runtime::dead_letter> dead_letters(std::string_view queue) override;
+  bool join(std::string_view queue, std::chrono::milliseconds timeout) override;
+  void close() override;
+
+  /// Requeues the in-flight messages of brokers whose heartbeat is older than dead_after.
+  std::size_t recover_dead_workers();
+  /// Deletes every key under this broker's prefix.
+  void remove_keys();
+  const std::string& prefix() const { return prefix_; }
+  const std::string& worker_id() const { return worker_id_; }
+
+ private:
+  class lease;  // a pooled connection, returned on destruction
+  lease connection();
+  std::string key(std::string_view kind, std::string_view name = {}) const;
+  std::string inflight_key(std::string_view queue) const;
+  void push(std::string_view queue, std::string_view body, std::string_view settle_from,
+            std::string_view settle_body, std::chrono::milliseconds delay);
+  void beat();
+  /// Moves `worker`'s in-flight messages back to their queues and forgets the worker.
+  std::size_t requeue_inflight_of(const std::string& worker);
+
+  const redis_url url_;
+  const redis_options opts_;
+  const std::string prefix_;
+  const std::string worker_id_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<redis_connection>> idle_;
+  std::atomic<bool> closed_{false};
+  std::mutex beat_mutex_;
+  std::condition_variable beat_cv_;
+  bool stopping_ = false;
+  std::thread heartbeat_;
+};
+
+}  // namespace leakbench::runtime

@@ -1,0 +1,162 @@
+#include "harness/runtime/redis_connection.hpp"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <charconv>
+#include <memory>
+#include <stdexcept>
+
+#include "harness/runtime/broker.hpp"
+
+namespace leakbench::runtime {
+namespace {
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+  return {static_cast<time_t>(ms.count() / 1000),
+          static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
+}
+
+int parse_int(std::string_view text, const char* what, int min, int max) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
+    throw std::invalid_argument(fmt::format("invalid {} '{}'", what, text));
+  }
+  return n;
+}
+
+redis_value convert(const redisReply& r) {
+  redis_value v;
+  switch (r.type) {
+    case REDIS_REPLY_STRING:
+      v.type = redis_value::kind::string;
+      v.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      v.type = redis_value::kind::status;
+      v.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      v.type = redis_value::kind::integer;
+      v.integer = r.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.type = redis_value::kind::array;
+      for (std::size_t i = 0; i < r.elements; ++i) v.elements.push_back(convert(*r.element[i]));
+      break;
+    default:
+      break;  // nil
+  }
+  return v;
+}
+
+}  // namespace
+
+redis_url redis_url::parse(std::string_view text) {
+  constexpr std::string_view scheme = "redis://";
+  if (!text.starts_with(scheme)) {
+    throw std::invalid_argument(fmt::format("'{}' is not a redis:// URL", text));
+  }
+  std::string_view rest = text.substr(scheme.size());
+  redis_url url;
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view auth = rest.substr(0, at);
+    if (!auth.starts_with(':'))
+      throw std::invalid_argument("the password must be written as :password@");
+    url.password = auth.substr(1);
+    rest = rest.substr(at + 1);
+  }
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    url.db = parse_int(rest.substr(slash + 1), "db", 0, 1 << 20);
+    rest = rest.substr(0, slash);
+  }
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos)
+    throw std::invalid_argument("a port is required: redis://host:port");
+  url.host = rest.substr(0, colon);
+  if (url.host.empty()) throw std::invalid_argument("a host is required: redis://host:port");
+  url.port = parse_int(rest.substr(colon + 1), "port", 1, 65535);
+  return url;
+}
+
+std::string redis_url::describe() const {
+  return fmt::format("redis://{}{}:{}/{}", password.empty() ? "" : ":***@", host, port, db);
+}
+
+redis_connection::redis_connection(redis_url url, redis_timeouts timeouts)
+    : url_(std::move(url)), timeouts_(timeouts) {
+  connect();
+}
+
+redis_connection::~redis_connection() {
+  if (ctx_ != nullptr) redisFree(ctx_);
+}
+
+void redis_connection::connect() {
+  redisContext* c =
+      redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(timeouts_.connect));
+  if (c == nullptr)
+    throw broker_error(fmt::format("{}: cannot allocate a connection", url_.describe()));
+  if (c->err != 0) {
+    const std::string why = c->errstr;
+    redisFree(c);
+    throw broker_error(fmt::format("{}: cannot connect: {}", url_.describe(), why));
+  }
+  ctx_ = c;
+  set_io_timeout(timeouts_.io);
+  if (!url_.password.empty()) run({"AUTH", url_.password});
+  if (url_.db != 0) run({"SELECT", std::to_string(url_.db)});
+}
+
+void redis_connection::set_io_timeout(std::chrono::milliseconds t) {
+  if (redisSetTimeout(ctx_, to_timeval(t)) != REDIS_OK) {
+    throw broker_error(fmt::format("{}: cannot set the I/O timeout", url_.describe()));
+  }
+}
+
+redis_value redis_connection::run(const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (auto a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  if (raw == nullptr) {
+    // The context is unusable after an I/O error: drop it, reconnect on the next command.
+    const std::string why = ctx_->errstr[0] != '\0' ? ctx_->errstr : "connection lost";
+    redisFree(ctx_);
+    ctx_ = nullptr;
+    throw broker_error(fmt::format("{}: {} failed: {}", url_.describe(), args.front(), why));
+  }
+  std::unique_ptr<redisReply, void (*)(void*)> reply(raw, freeReplyObject);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    throw broker_error(fmt::format("{}: {}: {}", url_.describe(), args.front(),
+                                   std::string_view(reply->str, reply->len)));
+  }
+  return convert(*reply);
+}
+
+redis_value redis_connection::command(const std::vector<std::string_view>& args) {
+  if (ctx_ == nullptr) connect();
+  return run(args);
+}
+
+redis_value redis_connection::blocking_command(const std::vector<std::string_view>& args,
+                                               std::chrono::milliseconds block) {
+  if (ctx_ == nullptr) connect();
+  set_io_timeout(block + timeouts_.io);  // the server may legitimately stay silent for `block`
+  try {
+    redis_value v = run(args);
+    set_io_timeout(timeouts_.io);
+    return v;
+  } catch (const broker_error&) {
+    if (ctx_ != nullptr) set_io_timeout(timeouts_.io);  // an error reply: the link is fine
+    throw;
+  }
+}
+
+}  // namespace leakbench::runtime

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct redisContext;
+
+namespace leakbench::runtime {
+
+/// Where a Redis server is: `redis://[:password@]host:port[/db]`.
+struct redis_url {
+  std::string host;
+  int port = 6379;
+  std::string password;
+  int db = 0;
+
+  /// Parses the URL; throws std::invalid_argument naming what is wrong.
+  static redis_url parse(std::string_view text);
+  /// The URL with the password masked, for messages.
+  std::string describe() const;
+};
+
+/// A reply, copied out of hiredis's reply object at once.
+struct redis_value {
+  enum class kind { nil, string, integer, array, status };
+  kind type = kind::nil;
+  std::string str;
+  long long integer = 0;
+  std::vector<redis_value> elements;
+};
+
+/// How long connecting and each command may take.
+struct redis_timeouts {
+  std::chrono::milliseconds connect{2000};
+  std::chrono::milliseconds io{2000};
+};
+
+/// One hiredis connection (not thread-safe): connects, authenticates and selects the db, runs
+/// commands, and reconnects on the next command after an I/O failure. Every failure throws
+/// broker_error with one line that names the server.
+class redis_connection {
+ public:
+  redis_connection(redis_url url, redis_timeouts timeouts);
+  ~redis_connection();
+  redis_connection(const redis_connection&) = delete;
+  redis_connection& operator=(const redis_connection&) = delete;
+
+  /// Runs a command; a Redis error reply throws broker_error too.
+  redis_value command(const std::vector<std::string_view>& args);
+  /// Runs a blocking command that may wait `block` before the server answers.
+  redis_value blocking_command(const std::vector<std::string_view>& args,
+                               std::chrono::milliseconds block);
+
+ private:
+  void connect();
+  redis_value run(const std::vector<std::string_view>& args);
+  void set_io_timeout(std::chrono::milliseconds t);
+
+  redis_url url_;
+  redis_timeouts timeouts_;
+  redisContext* ctx_ = nullptr;  // null while disconnected
+};
+
+}  // namespace leakbench::runtime

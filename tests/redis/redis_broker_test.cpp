@@ -1,0 +1,277 @@
+// The Redis broker against a real redis-server of the test's own.
+#include "harness/runtime/redis_broker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "tests/redis/redis_server.hpp"
+#include "tests/runtime/worker_fixture.hpp"
+
+namespace rt = leakbench::runtime;
+namespace lt = leakbench::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+rt::redis_options fast(std::string prefix = "") {
+  rt::redis_options o;
+  o.prefix = std::move(prefix);
+  o.timeouts = {.connect = 1000ms, .io = 1000ms};
+  o.heartbeat = 50ms;
+  o.dead_after = 300ms;
+  return o;
+}
+
+rt::redis_broker make_broker(const lt::redis_server& s, rt::redis_options o = fast()) {
+  return rt::redis_broker(rt::redis_url::parse(s.url()), std::move(o));
+}
+
+long long key_count(const lt::redis_server& s, const std::string& pattern) {
+  auto c = s.connect();
+  return static_cast<long long>(c.command({"KEYS", pattern}).elements.size());
+}
+
+}  // namespace
+
+TEST(redis_url, parses_host_port_password_and_db) {
+  const auto u = rt::redis_url::parse("redis://:s3cret@127.0.0.1:6380/2");
+  EXPECT_EQ(u.host, "127.0.0.1");
+  EXPECT_EQ(u.port, 6380);
+  EXPECT_EQ(u.password, "s3cret");
+  EXPECT_EQ(u.db, 2);
+  EXPECT_EQ(u.describe(), "redis://:***@127.0.0.1:6380/2") << "the password never shows";
+  for (const char* bad : {"http://x:1", "redis://x", "redis://:1", "redis://x:0", "redis://x:70000",
+                          "redis://x:1/db", "redis://user@x:1"}) {
+    EXPECT_THROW(rt::redis_url::parse(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(redis_broker, delivers_then_forgets_after_ack) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  const auto m = rt::message::make("q", "a");
+  b.enqueue(m);
+  auto d = b.consume("q", 1000ms);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(rt::decode(d->body), m);
+  EXPECT_FALSE(b.join("q", 0ms)) << "an unacked message keeps the queue busy";
+  b.ack(*d);
+  EXPECT_TRUE(b.join("q", 0ms));
+  EXPECT_FALSE(b.consume("q", 0ms));
+  EXPECT_THROW(b.ack(*d), rt::broker_error) << "acked twice";
+}
+
+TEST(redis_broker, keeps_a_delayed_message_until_due_and_orders_by_eta) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  b.enqueue(rt::message::make("q", "in_an_hour"), 1h);
+  b.enqueue(rt::message::make("q", "second"), 80ms);
+  b.enqueue(rt::message::make("q", "first"), 40ms);
+  EXPECT_FALSE(b.consume("q", 0ms)) << "nothing is due yet";
+  auto first = b.consume("q", 10s);
+  auto second = b.consume("q", 10s);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(rt::decode(first->body).actor, "first");
+  EXPECT_EQ(rt::decode(second->body).actor, "second");
+  b.ack(*first);
+  b.ack(*second);
+  EXPECT_FALSE(b.consume("q", 50ms)) << "delivered an hour early";
+}
+
+TEST(redis_broker, a_blocked_consumer_wakes_for_a_new_message) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  auto got = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
+  std::this_thread::sleep_for(20ms);
+  b.enqueue(rt::message::make("q", "a"));
+  EXPECT_TRUE(got.get());  // long before the 60 s timeout, or the test hangs visibly
+}
+
+TEST(redis_broker, retry_and_dead_letter_settle_atomically) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  auto m = rt::message::make("q", "a");
+  b.enqueue(m);
+  auto d = b.consume("q", 1000ms);
+  m.options.retries = 1;
+  b.retry(*d, m, 0ms);
+  auto again = b.consume("q", 1000ms);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(rt::decode(again->body).options.retries, 1u);
+  b.dead_letter(*again, "gave up");
+  const auto dead = b.dead_letters("q");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].reason, "gave up");
+  EXPECT_EQ(dead[0].body, again->body);
+  EXPECT_TRUE(b.join("q", 0ms));
+}
+
+TEST(redis_broker, refuses_a_message_over_the_size_limit) {
+  lt::redis_server server;
+  auto o = fast();
+  o.max_message_bytes = 200;
+  auto b = make_broker(server, o);
+  auto m = rt::message::make("q", "a", {std::string(500, 'x')});
+  try {
+    b.enqueue(m);
+    FAIL() << "an oversized message was accepted";
+  } catch (const rt::message_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds the limit of 200 bytes"), std::string::npos);
+  }
+}
+
+TEST(redis_broker, prefixes_keep_runs_apart_and_close_removes_the_keys) {
+  lt::redis_server server;
+  {
+    auto a = make_broker(server);
+    auto b = make_broker(server);
+    ASSERT_NE(a.prefix(), b.prefix());
+    a.enqueue(rt::message::make("q", "a"));
+    EXPECT_FALSE(b.consume("q", 0ms)) << "b saw a's message";
+    EXPECT_TRUE(a.consume("q", 0ms));
+    EXPECT_GT(key_count(server, a.prefix() + ":*"), 0);
+  }
+  EXPECT_EQ(key_count(server, "*"), 0) << "a run left keys behind";
+}
+
+TEST(redis_broker, unreachable_server_is_one_clear_error) {
+  int port = 0;
+  {
+    lt::redis_server server;
+    port = server.port();
+  }  // stopped: nothing listens there now
+  try {
+    rt::redis_broker b(rt::redis_url::parse("redis://127.0.0.1:" + std::to_string(port)), fast());
+    FAIL() << "connected to nothing";
+  } catch (const rt::broker_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cannot connect"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << "one line";
+  }
+}
+
+TEST(redis_broker, authenticates_and_selects_the_db_from_the_url) {
+  lt::redis_server server({"--requirepass", "s3cret"});
+  {
+    rt::redis_broker b(rt::redis_url::parse(server.url("s3cret", 3)), fast());
+    b.enqueue(rt::message::make("q", "a"));
+    auto c = server.connect("s3cret");
+    EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "db 0 is untouched";
+    c.command({"SELECT", "3"});
+    EXPECT_GT(c.command({"DBSIZE"}).integer, 0);
+  }
+  EXPECT_THROW(rt::redis_broker(rt::redis_url::parse(server.url()), fast()), rt::broker_error);
+  EXPECT_THROW(rt::redis_broker(rt::redis_url::parse(server.url("wrong")), fast()),
+               rt::broker_error);
+}
+
+TEST(redis_broker, a_killed_consumer_s_message_is_redelivered) {
+  lt::redis_server server;
+  const std::string prefix = "leakbench:crash-test";
+  {
+    auto producer = make_broker(server, [&] {
+      auto o = fast(prefix);
+      o.remove_keys_on_close = false;
+      return o;
+    }());
+    producer.enqueue(rt::message::make("q", "precious"));
+  }
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // a worker that takes the message and dies before settling it
+    auto o = fast(prefix);
+    o.remove_keys_on_close = false;
+    rt::redis_broker b(rt::redis_url::parse(server.url()), o);
+    const bool got = b.consume("q", 5000ms).has_value();
+    (void)!::write(ready[1], got ? "1" : "0", 1);
+    for (;;) ::pause();
+  }
+  char got = 0;
+  ASSERT_EQ(::read(ready[0], &got, 1), 1);
+  ASSERT_EQ(got, '1');
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+
+  auto o = fast(prefix);
+  o.remove_keys_on_close = true;
+  auto survivor = make_broker(server, o);
+  EXPECT_FALSE(survivor.consume("q", 0ms)) << "the message is in the dead worker's in-flight list";
+  std::this_thread::sleep_for(o.dead_after * 2);  // let the dead worker's heartbeat go stale
+  EXPECT_EQ(survivor.recover_dead_workers(), 1u);
+  auto d = survivor.consume("q", 1000ms);
+  ASSERT_TRUE(d) << "the message was lost";
+  EXPECT_EQ(rt::decode(d->body).actor, "precious");
+  survivor.ack(*d);
+}
+
+TEST(redis_broker, server_death_surfaces_as_an_error_and_the_broker_reconnects) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  b.enqueue(rt::message::make("q", "before"));
+  ASSERT_TRUE(b.consume("q", 1000ms));
+  auto blocked = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
+  std::this_thread::sleep_for(50ms);
+  server.stop();
+  // The blocked consume must fail, not wait out its 60 s (the test would time out instead).
+  EXPECT_THROW(blocked.get(), rt::broker_error);
+  EXPECT_THROW(b.enqueue(rt::message::make("q", "while_down")), rt::broker_error);
+  server.start();
+  b.enqueue(rt::message::make("q", "after"));
+  auto d = b.consume("q", 1000ms);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(rt::decode(d->body).actor, "after");
+}
+
+TEST(redis_worker, dead_letters_after_max_retries_and_bad_messages) {
+  lt::redis_server server;
+  auto broker = make_broker(server);
+  rt::actor_registry actors;
+  actors.add_coroutine("fail", lt::failing_actor(64));
+  rt::worker w(broker, actors, {.threads = 2});
+  w.add(std::make_shared<lt::mw::retries>(lt::mw::retries_options{.max_retries = 2}));
+  w.add(lt::make_asyncio(lt::variant::fixed));
+  w.start();
+  const std::string good = rt::encode(rt::message::make("default", "fail"));
+  broker.enqueue(rt::message::make("default", "fail"));
+  broker.enqueue_raw("default", "{not json");
+  broker.enqueue_raw("default", good.substr(0, good.size() / 2));
+  broker.enqueue(rt::message::make("default", "nobody"));
+  ASSERT_TRUE(broker.join("default", 60s));
+  w.stop();
+  auto dead = broker.dead_letters("default");
+  ASSERT_EQ(dead.size(), 4u);
+  std::vector<std::string> reasons;
+  for (const auto& d : dead) reasons.push_back(d.reason);
+  std::sort(reasons.begin(), reasons.end());
+  EXPECT_EQ(reasons[0], "gave up after 2 retries: ValueError: boom");
+  EXPECT_NE(reasons[1].find("not valid JSON"), std::string::npos);
+  EXPECT_NE(reasons[2].find("not valid JSON"), std::string::npos);
+  EXPECT_EQ(reasons[3], "unknown actor 'nobody'");
+}
+
+TEST(redis_worker, keeps_running_through_a_server_restart) {
+  lt::redis_server server;
+  auto broker = make_broker(server);
+  rt::actor_registry actors;
+  std::atomic<int> ran{0};
+  actors.add("ok", [&ran](rt::attempt_context&) -> rt::value {
+    ++ran;
+    return nullptr;
+  });
+  rt::worker w(broker, actors, {.threads = 1});
+  w.start();
+  server.stop();
+  while (w.broker_failures() == 0) std::this_thread::sleep_for(5ms);
+  EXPECT_NE(w.last_broker_error().find("127.0.0.1"), std::string::npos) << w.last_broker_error();
+  server.start();
+  broker.enqueue(rt::message::make("default", "ok"));
+  ASSERT_TRUE(broker.join("default", 60s));
+  w.stop();
+  EXPECT_EQ(ran, 1);
+}
