@@ -10,6 +10,7 @@
 #include "bench/options.hpp"
 #include "bench/runner.hpp"
 #include "harness/measure/settle.hpp"
+#include "harness/runtime/redis_broker.hpp"
 #include "leakbench/version.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -34,6 +35,14 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (opts.redis) {
+    try {
+      leakbench::runtime::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing
+    } catch (const leakbench::runtime::broker_error& e) {
+      std::fprintf(stderr, "leakbench: %s\n", e.what());
+      return 3;
+    }
+  }
   // RSS must reflect live data: large blocks go back to the kernel when freed (README).
   constexpr int k_mmap_threshold = 128 * 1024;
   if (!leakbench::measure::pin_mmap_threshold(k_mmap_threshold)) {

@@ -44,8 +44,15 @@ const std::vector<flag>& flags() {
       {"--gc", [](options& o, std::string_view v) { o.gc = runtime::gc_policy::parse(v); }},
       {"--broker",
        [](options& o, std::string_view v) {
-         if (v != "memory") throw usage_error("only 'memory' is available in this build");
-         o.broker = v;
+         if (v == "memory") {
+           o.broker = v;
+           o.redis.reset();
+         } else if (v.starts_with("redis://")) {
+           o.redis = runtime::redis_url::parse(v);
+           o.broker = o.redis->describe();
+         } else {
+           throw usage_error("expected memory or redis://[:password@]host:port[/db]");
+         }
        }},
       {"--max_rss", [](options& o, std::string_view v) { o.max_rss = parse_size(v); }},
       {"--series_out",
@@ -157,12 +164,13 @@ leakbench flags:
   --concurrency=K         messages in flight at once for Concurrent (default 5)
   --depth=D               awaited call depth for DeepTraceback (default 3)
   --gc=off|every:N        cycle collector: never during a run, or every N attempts (default off)
-  --broker=memory         message broker (default memory)
+  --broker=memory|URL     message broker: memory, or redis://[:password@]host:port[/db]
+                          (each benchmark uses its own key prefix and removes it; default memory)
   --max_rss=SIZE          stop a benchmark before an attempt could pass this RSS
                           (default: current RSS + 3/4 of MemAvailable)
   --series_out=DIR        write each benchmark's samples to DIR/<Scenario>_<variant>.csv
   --sample_interval_ms=N  background sampler interval for --series_out (default 10)
-Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags.
+Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable.
 )";
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/runtime/gc.hpp"
+#include "harness/runtime/redis_connection.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace leakbench::bench {
@@ -26,8 +27,9 @@ struct options {
   std::size_t retries = 20;  ///< iterations per benchmark: retries (rounds for Concurrent)
   std::size_t warmup = 2;    ///< leading retries left out of the fit
   runtime::gc_policy gc;
-  std::string broker = "memory";
-  std::int64_t max_rss = 0;  ///< bytes; 0 until resolved from MemAvailable
+  std::string broker = "memory";            ///< as given, for the JSON context (password masked)
+  std::optional<runtime::redis_url> redis;  ///< set when --broker is a redis:// URL
+  std::int64_t max_rss = 0;                 ///< bytes; 0 until resolved from MemAvailable
   std::optional<std::filesystem::path> series_out;
   std::chrono::milliseconds sample_interval{10};
 };

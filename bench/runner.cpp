@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "harness/measure/heap.hpp"
@@ -19,6 +20,7 @@
 #include "harness/middleware/asyncio_leaky.hpp"
 #include "harness/middleware/retries.hpp"
 #include "harness/runtime/memory_broker.hpp"
+#include "harness/runtime/redis_broker.hpp"
 #include "harness/runtime/worker.hpp"
 
 namespace leakbench::bench {
@@ -58,7 +60,7 @@ class attempt_counter {
     }
     cv_.notify_all();
   }
-  bool wait_for(std::uint64_t n, std::chrono::seconds deadline) {
+  bool wait_for(std::uint64_t n, std::chrono::milliseconds deadline) {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, deadline, [&] { return finished_ >= n; });
   }
@@ -112,9 +114,30 @@ void write_series(const options& opts, const std::string& file_name,
   if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
 }
 
+std::unique_ptr<rt::broker> make_broker(const options& opts) {
+  if (opts.redis) return std::make_unique<rt::redis_broker>(*opts.redis);  // a fresh key prefix
+  return std::make_unique<rt::memory_broker>();
+}
+
 std::shared_ptr<middleware::asyncio> make_asyncio(variant v) {
   if (v == variant::leaky) return std::make_shared<middleware::asyncio_leaky>();
   return std::make_shared<middleware::asyncio_fixed>();
+}
+
+/// Waits for `target` finished attempts; returns why not, if the broker failed or time ran out.
+// Polled in slices so that a dead broker ends the benchmark within a slice plus the broker's
+// own I/O timeout, instead of waiting out the deadline.
+std::optional<std::string> wait_for_round(attempt_counter& counter, const rt::worker& worker,
+                                          std::uint64_t target) {
+  const auto failures = worker.broker_failures();
+  const auto deadline = clock::now() + k_attempt_deadline;
+  while (!counter.wait_for(target, std::chrono::milliseconds(100))) {
+    if (worker.broker_failures() != failures) return "broker failed: " + worker.last_broker_error();
+    if (clock::now() > deadline) {
+      return fmt::format("did not finish within {} s", k_attempt_deadline.count());
+    }
+  }
+  return std::nullopt;
 }
 
 void fail(benchmark::State& state, const std::string& why) {
@@ -139,7 +162,13 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
   lm::settle(lm::settle_mode::trim);
   lm::reset_peak_rss();
 
-  rt::memory_broker broker;
+  std::unique_ptr<rt::broker> broker_owner;
+  try {
+    broker_owner = make_broker(opts);
+  } catch (const rt::broker_error& e) {
+    return fail(state, fmt::format("{}: {}", label, e.what()));
+  }
+  rt::broker& broker = *broker_owner;
   rt::actor_registry actors;
   sc->define(actors, entry.name, cfg);
   attempt_counter counter;
@@ -183,9 +212,8 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
           broker.enqueue(rt::message::make("default", entry.name));
       }
       worker.allow(per_round);
-      if (!counter.wait_for((done + 1) * per_round, k_attempt_deadline)) {
-        fail(state, fmt::format("{}: retry {} did not finish within {} s", label, done + 1,
-                                k_attempt_deadline.count()));
+      if (const auto why = wait_for_round(counter, worker, (done + 1) * per_round)) {
+        fail(state, fmt::format("{}: retry {}: {}", label, done + 1, *why));
         break;
       }
       const double seconds = std::chrono::duration<double>(clock::now() - t0).count();

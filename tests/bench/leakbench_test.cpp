@@ -1,9 +1,4 @@
 // leakbench run as a user runs it, judged by its exit code, its stderr and its JSON.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,78 +11,25 @@
 #include <vector>
 
 #include "harness/measure/sanitizer.hpp"
-
-extern char** environ;
+#include "tests/bench/leakbench_process.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using leakbench::test::by_name;
+using leakbench::test::slurp;
 
 namespace {
 
 constexpr double k_mib = 1 << 20;
 constexpr std::int64_t k_payload = 2 << 20;  // small: the whole suite stays far below 2 GiB
 
-struct result {
-  int exit_code = -1;
-  std::string err;
-  json report;  // --benchmark_out, when it was written
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class leakbench_run : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/leakbench_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+  leakbench::test::leakbench_result run(std::vector<std::string> args) {
+    return leakbench::test::run_leakbench(std::move(args), dir_.path());
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  /// Runs leakbench with `args` (plus JSON output to a file), no shell involved.
-  result run(std::vector<std::string> args) {
-    const fs::path out = dir_ / "out.json", err = dir_ / "stderr.txt";
-    args.insert(args.begin(), LEAKBENCH_EXE);
-    args.push_back("--benchmark_out=" + out.string());
-    args.push_back("--benchmark_out_format=json");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = 0;
-    result r;
-    const int rc = posix_spawn(&pid, LEAKBENCH_EXE, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return r;
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.err = slurp(err);
-    if (fs::exists(out) && fs::file_size(out) > 0) r.report = json::parse(slurp(out));
-    return r;
-  }
-
-  fs::path dir_;
+  leakbench::test::temp_dir dir_;
 };
-
-/// Benchmarks by their name without Google Benchmark's suffixes: "Nested/leaky".
-std::map<std::string, json> by_name(const json& report) {
-  std::map<std::string, json> m;
-  for (const auto& b : report.at("benchmarks")) {
-    const std::string full = b.at("name");
-    const auto second_slash = full.find('/', full.find('/') + 1);
-    m[full.substr(0, second_slash)] = b;
-  }
-  return m;
-}
 
 // Under a sanitizer, shadow memory and the free quarantine swamp RSS; the exact heap counter
 // still holds, so only RSS assertions are skipped there.
@@ -208,7 +150,7 @@ TEST_F(leakbench_run, memory_ceiling_stops_a_benchmark_and_the_run_goes_on) {
 }
 
 TEST_F(leakbench_run, series_out_writes_every_retry_sample) {
-  const fs::path series = dir_ / "series";
+  const fs::path series = dir_.path() / "series";
   const auto r = run({"--payload=256KiB", "--retries=5", "--benchmark_filter=Nested",
                       "--series_out=" + series.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -239,7 +181,7 @@ TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
 }
 
 TEST_F(leakbench_run, help_documents_its_flags_beside_google_benchmarks) {
-  const fs::path out = dir_ / "help.txt";
+  const fs::path out = dir_.path() / "help.txt";
   const std::string cmd = std::string(LEAKBENCH_EXE) + " --help > " + out.string() + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   const std::string help = slurp(out);

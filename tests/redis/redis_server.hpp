@@ -51,8 +51,11 @@ class redis_server {
 
   int port() const { return port_; }
   std::string url(const std::string& auth = "", int db = 0) const {
-    return "redis://" + (auth.empty() ? "" : ":" + auth + "@") +
-           "127.0.0.1:" + std::to_string(port_) + (db != 0 ? "/" + std::to_string(db) : "");
+    std::string u = "redis://";
+    if (!auth.empty()) u.append(":").append(auth).append("@");
+    u.append("127.0.0.1:").append(std::to_string(port_));
+    if (db != 0) u.append("/").append(std::to_string(db));
+    return u;
   }
 
   void start() {

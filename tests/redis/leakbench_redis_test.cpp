@@ -1,0 +1,89 @@
+// leakbench with --broker=redis://... against a redis-server of the test's own.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "harness/measure/sanitizer.hpp"
+#include "tests/bench/leakbench_process.hpp"
+#include "tests/redis/redis_server.hpp"
+
+namespace lt = leakbench::test;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr double k_payload = 2 << 20;
+}  // namespace
+
+TEST(leakbench_redis, reports_the_same_growth_as_the_memory_broker) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  const std::vector<std::string> common = {"--payload=2MiB", "--retries=10"};
+  auto with = [&](const std::string& broker) {
+    auto args = common;
+    args.push_back(fmt::format("--broker={}", broker));
+    auto r = lt::run_leakbench(args, dir.path());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  };
+  const auto memory = with("memory");
+  const auto redis = with(server.url());
+  ASSERT_FALSE(memory.report.is_null());
+  ASSERT_FALSE(redis.report.is_null());
+  EXPECT_EQ(redis.report.at("context").at("broker"), fmt::format("{}/0", server.url()));
+  const auto m = lt::by_name(memory.report), r = lt::by_name(redis.report);
+  ASSERT_EQ(m.size(), 14u);
+  ASSERT_EQ(r.size(), 14u);
+  for (const auto& [name, a] : m) {
+    const auto& b = r.at(name);
+    EXPECT_FALSE(b.value("error_occurred", false)) << name << ": " << b.value("error_message", "");
+    // The heap counter is exact: only the brokers' own bookkeeping may differ, by bytes.
+    EXPECT_NEAR(a.at("heap_per_retry"), b.at("heap_per_retry"), 0.001 * k_payload) << name;
+    if (!leakbench::measure::k_sanitized_malloc) {
+      const double noise =
+          a.at("rss_ci95").get<double>() + b.at("rss_ci95").get<double>() + 0.01 * k_payload;
+      EXPECT_NEAR(a.at("rss_per_retry"), b.at("rss_per_retry"), noise) << name;
+    }
+  }
+  auto c = server.connect();
+  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
+}
+
+TEST(leakbench_redis, unreachable_server_is_one_line_and_exit_code_3) {
+  int port = 0;
+  {
+    lt::redis_server server;
+    port = server.port();
+  }
+  lt::temp_dir dir;
+  const auto r =
+      lt::run_leakbench({fmt::format("--broker=redis://127.0.0.1:{}", port)}, dir.path());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.report.is_null()) << "nothing may run";
+}
+
+TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  // About 20 s of work if nothing went wrong: the server dies long before the end.
+  lt::leakbench_process run(
+      {"--payload=64KiB", "--retries=1000", "--benchmark_filter=Concurrent/fixed",
+       fmt::format("--broker={}", server.url())},
+      dir.path());
+  {
+    auto c = server.connect();
+    // Mid-run means: the benchmark's keys exist.
+    while (c.command({"KEYS", "leakbench:*"}).elements.empty()) std::this_thread::sleep_for(5ms);
+  }
+  std::this_thread::sleep_for(100ms);
+  server.stop();
+  const auto r = run.wait();  // a hang here shows as the test's timeout
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  const auto& b = r.report.at("benchmarks").at(0);
+  EXPECT_TRUE(b.value("error_occurred", false));
+  EXPECT_NE(b.value("error_message", "").find("broker failed"), std::string::npos) << b.dump();
+}
