@@ -105,9 +105,17 @@ void redis_connection::connect() {
     throw broker_error(fmt::format("{}: cannot connect: {}", url_.describe(), why));
   }
   ctx_ = c;
-  set_io_timeout(timeouts_.io);
-  if (!url_.password.empty()) run({"AUTH", url_.password});
-  if (url_.db != 0) run({"SELECT", std::to_string(url_.db)});
+  try {
+    set_io_timeout(timeouts_.io);
+    if (!url_.password.empty()) run({"AUTH", url_.password});
+    if (url_.db != 0) run({"SELECT", std::to_string(url_.db)});
+  } catch (...) {
+    // A failed handshake (wrong password, bad db) must not leave a half-made connection:
+    // from a constructor, no destructor would free it.
+    if (ctx_ != nullptr) redisFree(ctx_);
+    ctx_ = nullptr;
+    throw;
+  }
 }
 
 void redis_connection::set_io_timeout(std::chrono::milliseconds t) {
