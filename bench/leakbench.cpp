@@ -3,8 +3,13 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "bench/options.hpp"
@@ -35,6 +40,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (opts.series_out) {
+    std::error_code ec;  // find an unusable directory now, not after the whole run
+    std::filesystem::create_directories(*opts.series_out, ec);
+    if (ec || ::access(opts.series_out->c_str(), W_OK) != 0) {
+      std::fprintf(stderr, "leakbench: --series_out=%s: cannot write there: %s\n",
+                   opts.series_out->c_str(),
+                   (ec ? ec : std::error_code(errno, std::generic_category())).message().c_str());
+      return 2;
+    }
+  }
   if (opts.redis) {
     try {
       leakbench::runtime::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing

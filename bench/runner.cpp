@@ -151,93 +151,90 @@ const char* to_string(variant v) { return v == variant::leaky ? "leaky" : "fixed
 
 bool any_benchmark_failed() { return g_failed.load(); }
 
-void run_scenario(benchmark::State& state, const scenarios::entry& entry, variant v,
-                  const options& opts) {
-  const auto sc = entry.make();
-  const auto& cfg = opts.scenario;
-  const std::size_t per_round = sc->messages(cfg);
-  const std::string label = fmt::format("{}/{}", entry.name, to_string(v));
+namespace {
 
-  // Preserved between benchmarks: nothing. Each starts from a collected, trimmed heap.
-  lm::settle(lm::settle_mode::trim);
-  lm::reset_peak_rss();
-
-  std::unique_ptr<rt::broker> broker_owner;
-  try {
-    broker_owner = make_broker(opts);
-  } catch (const rt::broker_error& e) {
-    return fail(state, fmt::format("{}: {}", label, e.what()));
-  }
-  rt::broker& broker = *broker_owner;
-  rt::actor_registry actors;
-  sc->define(actors, entry.name, cfg);
-  attempt_counter counter;
+/// What one benchmark's run produced, for the counters.
+struct run_record {
   std::vector<point> points;  // [0] before the first retry, [i] after retry i
-  points.reserve(opts.retries + 1);
+  std::vector<lm::sample> background;
+  std::size_t done = 0;
+  bool ceiling_hit = false;
+  std::int64_t reclaimed = 0;
+};
+
+/// Runs the retries on a fresh broker and worker; returns why it failed, if it did.
+std::optional<std::string> drive(benchmark::State& state, const scenarios::entry& entry,
+                                 const scenarios::scenario& sc, variant v, const options& opts,
+                                 run_record& rec) {
+  const auto& cfg = opts.scenario;
+  const std::size_t per_round = sc.messages(cfg);
+  const auto enqueue_round = [&](rt::broker& b) {
+    for (std::size_t i = 0; i < per_round; ++i) b.enqueue(rt::message::make("default", entry.name));
+  };
+  const auto broker = make_broker(opts);
+  rt::actor_registry actors;
+  sc.define(actors, entry.name, cfg);
+  attempt_counter counter;
+  rec.points.reserve(opts.retries + 1);
+  double attempt_seconds = 0;
+  std::optional<std::string> failure;
+
+  rt::worker worker(*broker, actors, {.threads = per_round, .gc = opts.gc, .stepped = true});
+  // Retries never run out during a run: the run decides how many attempts happen.
   const auto retry_cap =
       static_cast<std::uint32_t>(std::min<std::size_t>(opts.retries + 1, UINT32_MAX));
-  bool ceiling_hit = false;
-  double attempt_seconds = 0;
-  std::size_t done = 0;
-  std::vector<lm::sample> background;
-  std::int64_t reclaimed = 0;
-  {
-    rt::worker worker(broker, actors, {.threads = per_round, .gc = opts.gc, .stepped = true});
-    // Retries never run out during a run: the run decides how many attempts happen.
-    worker.add(std::make_shared<middleware::retries>(middleware::retries_options{
-        .max_retries = retry_cap, .min_backoff = {}, .max_backoff = {}}));
-    worker.add(make_asyncio(v));
-    worker.on_attempt_finished([&counter](const rt::attempt_report&) { counter.add(); });
-    worker.start();
-    if (sc->fails()) {
-      for (std::size_t i = 0; i < per_round; ++i)
-        broker.enqueue(rt::message::make("default", entry.name));
-    }
-    lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16});
-    if (opts.series_out) sampler.start();
-    progress shown(label);
-    const auto start = clock::now();
-    points.push_back(sample(start));
+  worker.add(std::make_shared<middleware::retries>(
+      middleware::retries_options{.max_retries = retry_cap, .min_backoff = {}, .max_backoff = {}}));
+  worker.add(make_asyncio(v));
+  worker.on_attempt_finished([&counter](const rt::attempt_report&) { counter.add(); });
+  worker.start();
+  if (sc.fails()) enqueue_round(*broker);
+  lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16});
+  if (opts.series_out) sampler.start();
+  progress shown(fmt::format("{}/{}", entry.name, to_string(v)));
+  const auto start = clock::now();
+  rec.points.push_back(sample(start));
 
-    for (auto _ : state) {
-      if (ceiling_hit || points.back().rss + sc->allocated_per_iteration(cfg) > opts.max_rss) {
-        // Keep the per-iteration time honest: unrun iterations report the mean of the run ones.
-        ceiling_hit = true;
-        state.SetIterationTime(done == 0 ? 0.0 : attempt_seconds / static_cast<double>(done));
-        continue;
-      }
-      const auto t0 = clock::now();
-      if (!sc->fails()) {
-        for (std::size_t i = 0; i < per_round; ++i)
-          broker.enqueue(rt::message::make("default", entry.name));
-      }
-      worker.allow(per_round);
-      if (const auto why = wait_for_round(counter, worker, (done + 1) * per_round)) {
-        fail(state, fmt::format("{}: retry {}: {}", label, done + 1, *why));
-        break;
-      }
-      const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
-      state.SetIterationTime(seconds);
-      attempt_seconds += seconds;
-      ++done;
-      points.push_back(sample(start));
-      shown.update(done, opts.retries, points.back().rss);
+  for (auto _ : state) {
+    if (rec.ceiling_hit || rec.points.back().rss + sc.allocated_per_iteration(cfg) > opts.max_rss) {
+      // Keep the per-iteration time honest: unrun iterations report the mean of the run ones.
+      rec.ceiling_hit = true;
+      state.SetIterationTime(rec.done == 0 ? 0.0 : attempt_seconds / static_cast<double>(rec.done));
+      continue;
     }
-    sampler.stop();
-    background = sampler.samples();
-    worker.stop();  // collects: one benchmark's leak never bleeds into the next
-    reclaimed = worker.shutdown_collection().freed_bytes;
+    const auto t0 = clock::now();
+    if (!sc.fails()) enqueue_round(*broker);
+    worker.allow(per_round);
+    if ((failure = wait_for_round(counter, worker, (rec.done + 1) * per_round))) {
+      failure = fmt::format("retry {}: {}", rec.done + 1, *failure);
+      break;
+    }
+    const double seconds = std::chrono::duration<double>(clock::now() - t0).count();
+    state.SetIterationTime(seconds);
+    attempt_seconds += seconds;
+    ++rec.done;
+    rec.points.push_back(sample(start));
+    shown.update(rec.done, opts.retries, rec.points.back().rss);
   }
-  if (state.error_occurred()) return;
-  if (ceiling_hit && done == 0) {
-    return fail(state, fmt::format("{}: memory ceiling {} reached before the first retry", label,
-                                   format_size(static_cast<double>(opts.max_rss))));
-  }
+  sampler.stop();
+  rec.background = sampler.samples();
+  worker.stop();  // collects: one benchmark's leak never bleeds into the next
+  rec.reclaimed = worker.shutdown_collection().freed_bytes;
+  return failure;
+}
 
+/// Fits the per-retry trends and sets the counters; returns why not, if they cannot be fitted.
+std::optional<std::string> report(benchmark::State& state, const scenarios::scenario& sc, variant v,
+                                  const options& opts, const run_record& rec) {
+  const auto& cfg = opts.scenario;
+  if (rec.ceiling_hit && rec.done == 0) {
+    return fmt::format("memory ceiling {} reached before the first retry",
+                       format_size(static_cast<double>(opts.max_rss)));
+  }
   std::vector<double> rss, heap;
-  for (std::size_t i = 1; i < points.size(); ++i) {
-    rss.push_back(static_cast<double>(points[i].rss));
-    heap.push_back(static_cast<double>(points[i].heap));
+  for (std::size_t i = 1; i < rec.points.size(); ++i) {
+    rss.push_back(static_cast<double>(rec.points[i].rss));
+    heap.push_back(static_cast<double>(rec.points[i].heap));
   }
   // With the ceiling hit, keep as much of the warm-up as leaves a fit possible.
   const std::size_t warmup = std::min(opts.warmup, rss.size() >= 3 ? rss.size() - 3 : 0);
@@ -246,14 +243,14 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
     rss_fit = lm::fit_trend(rss, warmup);
     heap_fit = lm::fit_trend(heap, warmup);
   } catch (const lm::trend_error& e) {
-    return fail(state, fmt::format("{}: {} (ceiling hit after {} retries)", label, e.what(), done));
+    return fmt::format("{} (ceiling hit after {} retries)", e.what(), rec.done);
   }
 
   using counter_t = benchmark::Counter;
   const auto bytes = [](double n) {
     return counter_t(n, counter_t::kDefaults, counter_t::kIs1024);
   };
-  const double expected = v == variant::leaky ? static_cast<double>(sc->expected_leaky(cfg)) : 0.0;
+  const double expected = v == variant::leaky ? static_cast<double>(sc.expected_leaky(cfg)) : 0.0;
   state.counters["rss_per_retry"] = bytes(rss_fit.slope);
   state.counters["rss_r2"] = rss_fit.r2;
   state.counters["rss_ci95"] = bytes(rss_fit.slope_ci95);
@@ -262,18 +259,36 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
   state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
   state.counters["expected_per_retry"] = bytes(expected);
   state.counters["peak_rss"] = bytes(static_cast<double>(lm::peak_rss()));
-  state.counters["retained"] = bytes(static_cast<double>(points.back().rss - points.front().rss));
-  state.counters["reclaimed"] = bytes(static_cast<double>(reclaimed));
-  state.counters["retries"] = static_cast<double>(done);
+  state.counters["retained"] =
+      bytes(static_cast<double>(rec.points.back().rss - rec.points.front().rss));
+  state.counters["reclaimed"] = bytes(static_cast<double>(rec.reclaimed));
+  state.counters["retries"] = static_cast<double>(rec.done);
   state.counters["payload"] = bytes(static_cast<double>(cfg.payload));
-  state.counters["ceiling_hit"] = ceiling_hit ? 1 : 0;
+  state.counters["ceiling_hit"] = rec.ceiling_hit ? 1 : 0;
 
-  if (opts.series_out) {
-    try {
-      write_series(opts, fmt::format("{}_{}", entry.name, to_string(v)), points, background);
-    } catch (const std::exception& e) {
-      fail(state, fmt::format("{}: --series_out: {}", label, e.what()));
+  return std::nullopt;
+}
+
+}  // namespace
+
+void run_scenario(benchmark::State& state, const scenarios::entry& entry, variant v,
+                  const options& opts) {
+  const std::string label = fmt::format("{}/{}", entry.name, to_string(v));
+  // Preserved between benchmarks: nothing. Each starts from a collected, trimmed heap.
+  lm::settle(lm::settle_mode::trim);
+  lm::reset_peak_rss();
+  try {
+    const auto sc = entry.make();
+    run_record rec;
+    auto failure = drive(state, entry, *sc, v, opts, rec);
+    if (!failure) failure = report(state, *sc, v, opts, rec);
+    if (!failure && opts.series_out) {
+      write_series(opts, fmt::format("{}_{}", entry.name, to_string(v)), rec.points,
+                   rec.background);
     }
+    if (failure) fail(state, fmt::format("{}: {}", label, *failure));
+  } catch (const std::exception& e) {  // a broker that died under enqueue, a full disk, ...
+    fail(state, fmt::format("{}: {}", label, e.what()));
   }
 }
 

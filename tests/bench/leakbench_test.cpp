@@ -171,7 +171,8 @@ TEST_F(leakbench_run, series_out_writes_every_retry_sample) {
 }
 
 TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
-  for (const char* bad : {"--payload=abc", "--retries=0", "--gc=sometimes", "--frobnicate=1"}) {
+  for (const char* bad : {"--payload=abc", "--retries=0", "--gc=sometimes", "--frobnicate=1",
+                          "--series_out=/proc/self/no_such_dir"}) {
     const auto r = run({bad});
     EXPECT_EQ(r.exit_code, 2) << bad;
     EXPECT_EQ(line_count(r.err), 1) << bad << ": " << r.err;
