@@ -51,6 +51,8 @@ asio::awaitable<void> event_loop::run(std::shared_ptr<attempt_context> ctx,
     } catch (const std::exception& e) {
       // A C++ exception the actor did not model: it still fails the attempt, with no data.
       future->set_exception(ctx->make_error("RuntimeError", e.what()));
+    } catch (...) {
+      future->set_exception(ctx->make_error("RuntimeError", "unknown C++ exception"));
     }
   }
   finished(ctx.get());

@@ -63,6 +63,17 @@ TEST(event_loop, turns_a_plain_cpp_exception_into_a_runtime_error) {
   EXPECT_EQ(fut->exception()->describe(), "RuntimeError: index 9");
 }
 
+TEST(event_loop, turns_a_non_standard_throw_into_a_runtime_error) {
+  rt::event_loop loop;
+  auto ctx = make_ctx();
+  auto fut = loop.submit(ctx, [](rt::attempt_context&) -> asio::awaitable<rt::value> {
+    throw 42;
+    co_return nullptr;
+  });
+  ASSERT_TRUE(fut->wait_for(60s));
+  EXPECT_EQ(fut->exception()->describe(), "RuntimeError: unknown C++ exception");
+}
+
 TEST(event_loop, cancel_interrupts_a_coroutine_that_never_finishes) {
   rt::event_loop loop;
   auto ctx = make_ctx();
