@@ -169,8 +169,19 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
   const std::string ready = key("queue", queue), delayed = key("delayed", queue);
   const std::string inflight = inflight_key(queue);
   auto c = connection();
-  // Registered so that whoever finds this broker dead knows which queue its messages belong to.
-  c->command({"HSET", key("inflight"), inflight, queue});
+  {
+    // Registered (once per queue) so that whoever finds this broker dead knows which queue its
+    // in-flight messages belong to.
+    std::lock_guard lock(registered_mutex_);
+    if (registered_.insert(std::string(queue)).second) {
+      try {
+        c->command({"HSET", key("inflight"), inflight, queue});
+      } catch (...) {
+        registered_.erase(std::string(queue));
+        throw;
+      }
+    }
+  }
   for (;;) {
     if (closed_.load()) return std::nullopt;
     const long long next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;

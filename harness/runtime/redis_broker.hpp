@@ -4,6 +4,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "harness/runtime/broker.hpp"
@@ -72,6 +74,8 @@ class redis_broker final : public broker {
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<redis_connection>> idle_;
   std::atomic<bool> closed_{false};
+  std::mutex registered_mutex_;
+  std::set<std::string> registered_;  // queues whose in-flight list is in the registry
   std::mutex beat_mutex_;
   std::condition_variable beat_cv_;
   bool stopping_ = false;
