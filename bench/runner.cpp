@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "harness/measure/heap.hpp"
@@ -36,18 +37,9 @@ std::atomic<bool> g_failed{false};
 constexpr auto k_attempt_deadline = std::chrono::seconds(120);
 
 /// One quiescent sample, taken after a retry (round) finished and the loop drained.
-struct point {
-  double seconds;
-  std::int64_t rss;
-  std::int64_t heap;
-  std::int64_t malloc_heap;
-};
-
-point sample(clock::time_point start) {
+lm::sample quiescent_sample(const lm::rss_reader& rss, clock::time_point start) {
   lm::settle(lm::settle_mode::trim);  // freed blocks must not linger as resident pages
-  const auto h = lm::live_heap();
-  return {std::chrono::duration<double>(clock::now() - start).count(), lm::current_rss(),
-          h.by_new.bytes, h.by_malloc};
+  return lm::read_sample(rss, start);
 }
 
 /// Counts finished attempts; the benchmark thread waits on it.
@@ -97,20 +89,20 @@ class progress {
   clock::time_point last_{};
 };
 
+// main() has created and checked the directory.
 void write_series(const options& opts, const std::string& file_name,
-                  const std::vector<point>& points, const std::vector<lm::sample>& background) {
-  std::filesystem::create_directories(*opts.series_out);
+                  const std::vector<lm::sample>& retries,
+                  const std::vector<lm::sample>& background) {
   const auto path = *opts.series_out / (file_name + ".csv");
   std::ofstream out(path);
   out << "kind,time_s,retry,rss_bytes,heap_bytes,malloc_heap_bytes\n";
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    out << fmt::format("retry,{:.6f},{},{},{},{}\n", points[i].seconds, i, points[i].rss,
-                       points[i].heap, points[i].malloc_heap);
-  }
-  for (const auto& s : background) {
-    out << fmt::format("background,{:.6f},,{},{},{}\n",
-                       std::chrono::duration<double>(s.time).count(), s.rss, s.heap, s.malloc_heap);
-  }
+  const auto row = [&out](const char* kind, std::string_view retry, const lm::sample& s) {
+    out << fmt::format("{},{:.6f},{},{},{},{}\n", kind,
+                       std::chrono::duration<double>(s.time).count(), retry, s.rss, s.heap,
+                       s.malloc_heap);
+  };
+  for (std::size_t i = 0; i < retries.size(); ++i) row("retry", std::to_string(i), retries[i]);
+  for (const auto& s : background) row("background", "", s);
   if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
 }
 
@@ -155,7 +147,7 @@ namespace {
 
 /// What one benchmark's run produced, for the counters.
 struct run_record {
-  std::vector<point> points;  // [0] before the first retry, [i] after retry i
+  std::vector<lm::sample> points;  // [0] before the first retry, [i] after retry i
   std::vector<lm::sample> background;
   std::size_t done = 0;
   bool ceiling_hit = false;
@@ -192,8 +184,9 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16});
   if (opts.series_out) sampler.start();
   progress shown(fmt::format("{}/{}", entry.name, to_string(v)));
+  const lm::rss_reader rss;
   const auto start = clock::now();
-  rec.points.push_back(sample(start));
+  rec.points.push_back(quiescent_sample(rss, start));
 
   for (auto _ : state) {
     if (rec.ceiling_hit || rec.points.back().rss + sc.allocated_per_iteration(cfg) > opts.max_rss) {
@@ -213,7 +206,7 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
     state.SetIterationTime(seconds);
     attempt_seconds += seconds;
     ++rec.done;
-    rec.points.push_back(sample(start));
+    rec.points.push_back(quiescent_sample(rss, start));
     shown.update(rec.done, opts.retries, rec.points.back().rss);
   }
   sampler.stop();

@@ -3,9 +3,14 @@
 #include <stdexcept>
 
 #include "harness/measure/heap.hpp"
-#include "harness/measure/rss.hpp"
 
 namespace leakbench::measure {
+
+sample read_sample(const rss_reader& rss, std::chrono::steady_clock::time_point start) {
+  const heap_snapshot heap = live_heap();
+  return {std::chrono::steady_clock::now() - start, rss.current(), heap.by_new.bytes,
+          heap.by_malloc};
+}
 
 sampler::sampler() : sampler(options{}) {}
 
@@ -55,8 +60,8 @@ void sampler::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    const auto now = clock::now();
-    const sample s{now - start, rss.current(), new_heap().bytes, malloc_heap()};
+    const sample s = read_sample(rss, start);
+    const auto now = start + s.time;
     lock.lock();
     if (samples_.size() == opts_.capacity) {
       // Keep samples 0, 2, 4, ...: still evenly spaced, at twice the interval.

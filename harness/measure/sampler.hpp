@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness/measure/rss.hpp"
+
 namespace leakbench::measure {
 
 /// One reading of the process's memory.
@@ -17,6 +19,9 @@ struct sample {
   std::int64_t heap = 0;            ///< live bytes through operator new (exact)
   std::int64_t malloc_heap = 0;     ///< live bytes through malloc (all allocations)
 };
+
+/// Reads RSS and both heap counters now, timed from `start`.
+sample read_sample(const rss_reader& rss, std::chrono::steady_clock::time_point start);
 
 /// Records samples on a background thread at a fixed interval, in bounded memory.
 // When the buffer is full, every other sample is dropped and the interval doubles, so a run of

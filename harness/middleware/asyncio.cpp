@@ -19,31 +19,21 @@ void asyncio::after_worker_shutdown(runtime::worker&) {
   if (loop) loop->shutdown();
 }
 
-runtime::event_loop* asyncio::loop() {
+std::shared_ptr<runtime::event_loop> asyncio::loop() {
   std::lock_guard lock(mutex_);
-  return loop_.get();
+  return loop_;
 }
 
 void asyncio::drain() {
-  std::shared_ptr<runtime::event_loop> loop;
-  {
-    std::lock_guard lock(mutex_);
-    loop = loop_;
-  }
-  if (loop) loop->drain();
+  if (auto l = loop()) l->drain();
 }
 
 std::shared_ptr<runtime::future_state> asyncio::submit(
     const std::shared_ptr<runtime::attempt_context>& ctx, const runtime::coroutine_fn& fn) {
-  std::shared_ptr<runtime::event_loop> loop;
-  {
-    std::lock_guard lock(mutex_);
-    loop = loop_;
-  }
-  if (!loop) {
+  const auto l = loop();
+  if (!l)
     throw ctx->raise(ctx->make_error("RuntimeError", "the AsyncIO middleware has not booted"));
-  }
-  return loop->submit(ctx, fn);
+  return l->submit(ctx, fn);
 }
 
 runtime::value asyncio::wait(runtime::attempt_context& ctx, const runtime::future_state& future) {
@@ -54,7 +44,7 @@ runtime::value asyncio::wait(runtime::attempt_context& ctx, const runtime::futur
     if (!cancel_sent) {
       cancel_sent = true;
       cancelled_at = std::chrono::steady_clock::now();
-      if (auto* l = loop()) l->cancel(ctx.shared_from_this());
+      if (auto l = loop()) l->cancel(ctx.shared_from_this());
     } else if (std::chrono::steady_clock::now() - cancelled_at > opts_.cancel_grace) {
       // The coroutine ignores cancellation: stop waiting for it, as Dramatiq re-raises the
       // interrupt. The loop keeps the coroutine; shutdown destroys it.

@@ -26,8 +26,8 @@ class asyncio : public runtime::middleware, public runtime::coroutine_runner {
   runtime::coroutine_runner* runner() override { return this; }
   void drain() override;
 
-  /// The loop; null before boot and after shutdown.
-  runtime::event_loop* loop();
+  /// The loop, kept alive by the caller's copy; null before boot and after shutdown.
+  std::shared_ptr<runtime::event_loop> loop();
 
  protected:
   /// Python's `future.result(timeout=interrupt_check_interval)` loop: waits for the future,
