@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("concurrency", std::to_string(opts.scenario.concurrency));
   benchmark::AddCustomContext("depth", std::to_string(opts.scenario.depth));
   benchmark::AddCustomContext("max_rss", std::to_string(opts.max_rss));
+  benchmark::AddCustomContext("inject_leak", std::to_string(opts.inject_leak));
 
   const auto scenarios = leakbench::scenarios::all();
   for (const auto& entry : scenarios) {

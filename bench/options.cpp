@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "harness/measure/rss.hpp"
+#include "harness/middleware/inject_leak.hpp"
 
 namespace leakbench::bench {
 namespace {
@@ -63,6 +64,15 @@ const std::vector<flag>& flags() {
       {"--sample_interval_ms",
        [](options& o, std::string_view v) {
          o.sample_interval = std::chrono::milliseconds(parse_count(v, 1, 60'000));
+       }},
+      {"--inject_leak",
+       [](options& o, std::string_view v) {
+         const auto n = static_cast<std::size_t>(parse_size(v));
+         if (n != 0 && n < middleware::inject_leak::k_min_size) {
+           throw usage_error(fmt::format("an injected leak needs 0 (off) or at least {} bytes",
+                                         middleware::inject_leak::k_min_size));
+         }
+         o.inject_leak = n;
        }},
   };
   return f;
@@ -170,6 +180,8 @@ leakbench flags:
                           (default: current RSS + 3/4 of MemAvailable)
   --series_out=DIR        write each benchmark's samples to DIR/<Scenario>_<variant>.csv
   --sample_interval_ms=N  background sampler interval for --series_out (default 10)
+  --inject_leak=SIZE      every attempt also keeps SIZE bytes until its worker stops, in both
+                          variants: a leak of known size, to prove a gate catches it (default 0)
 Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable.
 )";
 }

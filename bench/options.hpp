@@ -32,6 +32,7 @@ struct options {
   std::int64_t max_rss = 0;                 ///< bytes; 0 until resolved from MemAvailable
   std::optional<std::filesystem::path> series_out;
   std::chrono::milliseconds sample_interval{10};
+  std::size_t inject_leak = 0;  ///< bytes every attempt keeps until its worker stops; 0: off
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

@@ -19,6 +19,7 @@
 #include "harness/measure/trend.hpp"
 #include "harness/middleware/asyncio_fixed.hpp"
 #include "harness/middleware/asyncio_leaky.hpp"
+#include "harness/middleware/inject_leak.hpp"
 #include "harness/middleware/retries.hpp"
 #include "harness/runtime/memory_broker.hpp"
 #include "harness/runtime/redis_broker.hpp"
@@ -178,6 +179,7 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   worker.add(std::make_shared<middleware::retries>(
       middleware::retries_options{.max_retries = retry_cap, .min_backoff = {}, .max_backoff = {}}));
   worker.add(make_asyncio(v));
+  if (opts.inject_leak > 0) worker.add(std::make_shared<middleware::inject_leak>(opts.inject_leak));
   worker.on_attempt_finished([&counter](const rt::attempt_report&) { counter.add(); });
   worker.start();
   if (sc.fails()) enqueue_round(*broker);
@@ -188,8 +190,10 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   const auto start = clock::now();
   rec.points.push_back(quiescent_sample(rss, start));
 
+  const auto allocated_per_round =
+      sc.allocated_per_iteration(cfg) + static_cast<std::int64_t>(per_round * opts.inject_leak);
   for (auto _ : state) {
-    if (rec.ceiling_hit || rec.points.back().rss + sc.allocated_per_iteration(cfg) > opts.max_rss) {
+    if (rec.ceiling_hit || rec.points.back().rss + allocated_per_round > opts.max_rss) {
       // Keep the per-iteration time honest: unrun iterations report the mean of the run ones.
       rec.ceiling_hit = true;
       state.SetIterationTime(rec.done == 0 ? 0.0 : attempt_seconds / static_cast<double>(rec.done));

@@ -170,6 +170,38 @@ TEST_F(leakbench_run, series_out_writes_every_retry_sample) {
   }
 }
 
+TEST_F(leakbench_run, inject_leak_adds_exactly_its_size_per_attempt) {
+  // Fixed variants only, and no leaky run before them: a leaky run leaves arena pages resident
+  // that the injected blocks would reuse, so RSS would read low (the heap counter would not).
+  const std::vector<std::string> common = {"--payload=256KiB", "--retries=8",
+                                           "--benchmark_filter=Single/fixed|Concurrent/fixed"};
+  auto with = common;
+  with.push_back("--inject_leak=64KiB");
+  const auto clean = run(common);
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(clean.report.at("context").at("inject_leak"), "0");
+  const auto injected = run(with);
+  ASSERT_EQ(injected.exit_code, 0) << injected.err;
+  EXPECT_EQ(injected.report.at("context").at("inject_leak"), "65536");
+  for (const auto& [name, attempts] :
+       std::map<std::string, double>{{"Single/fixed", 1}, {"Concurrent/fixed", 5}}) {
+    const json a = by_name(clean.report).at(name), b = by_name(injected.report).at(name);
+    const double leak = attempts * 64 * 1024;
+    // Exact to the byte but for the model's own few bytes, which the fits' intervals bound.
+    const double heap_noise = a.at("heap_ci95").get<double>() + b.at("heap_ci95").get<double>();
+    EXPECT_NEAR(b.at("heap_per_retry").get<double>() - a.at("heap_per_retry").get<double>(), leak,
+                heap_noise + 1)
+        << name;
+    EXPECT_EQ(b.at("expected_per_retry"), 0) << name << ": an injected leak is never expected";
+    if (k_rss_meaningful) {
+      const double noise = a.at("rss_ci95").get<double>() + b.at("rss_ci95").get<double>() + 4096;
+      EXPECT_NEAR(b.at("rss_per_retry").get<double>() - a.at("rss_per_retry").get<double>(), leak,
+                  noise)
+          << name;
+    }
+  }
+}
+
 TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
   for (const char* bad : {"--payload=abc", "--retries=0", "--gc=sometimes", "--frobnicate=1",
                           "--series_out=/proc/self/no_such_dir"}) {

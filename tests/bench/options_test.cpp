@@ -37,12 +37,14 @@ TEST(options, defaults_match_the_documentation) {
   EXPECT_EQ(o.broker, "memory");
   EXPECT_GT(o.max_rss, 0);
   EXPECT_FALSE(o.series_out);
+  EXPECT_EQ(o.inject_leak, 0u);
 }
 
 TEST(options, reads_every_flag) {
-  const auto o = lb::parse_options(
-      {"--payload=1MiB", "--retries=7", "--warmup=1", "--concurrency=3", "--depth=9",
-       "--gc=every:4", "--max_rss=2GiB", "--series_out=/tmp/x", "--sample_interval_ms=5"});
+  const auto o =
+      lb::parse_options({"--payload=1MiB", "--retries=7", "--warmup=1", "--concurrency=3",
+                         "--depth=9", "--gc=every:4", "--max_rss=2GiB", "--series_out=/tmp/x",
+                         "--sample_interval_ms=5", "--inject_leak=64KiB"});
   EXPECT_EQ(o.scenario.payload, 1u << 20);
   EXPECT_EQ(o.retries, 7u);
   EXPECT_EQ(o.warmup, 1u);
@@ -52,6 +54,7 @@ TEST(options, reads_every_flag) {
   EXPECT_EQ(o.max_rss, std::int64_t{2} << 30);
   EXPECT_EQ(o.series_out->string(), "/tmp/x");
   EXPECT_EQ(o.sample_interval.count(), 5);
+  EXPECT_EQ(o.inject_leak, 64u << 10);
 }
 
 TEST(options, bad_values_name_the_flag) {
@@ -62,6 +65,8 @@ TEST(options, bad_values_name_the_flag) {
             std::string::npos);
   EXPECT_NE(error_of({"--depth=0"}).find("--depth=0"), std::string::npos);
   EXPECT_NE(error_of({"--concurrency=x"}).find("--concurrency=x"), std::string::npos);
+  EXPECT_EQ(error_of({"--inject_leak=4B"}),
+            "--inject_leak=4B: an injected leak needs 0 (off) or at least 8 bytes");
 }
 
 TEST(options, unknown_flags_list_the_valid_ones) {

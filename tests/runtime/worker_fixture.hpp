@@ -59,10 +59,13 @@ struct worker_rig {
     reports.reserve(256);
   }
 
-  void start(variant v, rt::worker_options opts, mw::retries_options retry = {}) {
+  /// `extra` middleware, if any, runs after Retries and AsyncIO.
+  void start(variant v, rt::worker_options opts, mw::retries_options retry = {},
+             std::shared_ptr<rt::middleware> extra = nullptr) {
     worker = std::make_unique<rt::worker>(broker, actors, std::move(opts));
     worker->add(std::make_shared<mw::retries>(retry));
     worker->add(make_asyncio(v));
+    if (extra) worker->add(std::move(extra));
     worker->on_attempt_finished([this](const rt::attempt_report& r) {
       const auto heap = measure::new_heap().bytes;
       std::lock_guard lock(mutex);
