@@ -1,0 +1,211 @@
+#include "reports/gate/decide.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "reports/gate/interval.hpp"
+#include "reports/results/units.hpp"
+
+namespace leakbench::gate {
+namespace {
+
+using reports::benchmark_row;
+
+std::string show(double v, bool bytes) { return reports::format_value(v, bytes); }
+
+/// The retries a rerun would need to decide `c`, as a sentence, or why none will.
+std::string retries_advice(const check& c, const benchmark_row& row, const reports::run& run) {
+  const double distance = std::abs(*c.limit - *c.value);
+  const auto retries = row.number("retries");
+  if (!retries || !std::isfinite(*retries) || *retries < 3) {
+    return "more iterations would narrow the interval";
+  }
+  const auto done = static_cast<std::size_t>(*retries);
+  const auto configured = static_cast<std::size_t>(run.context_number("warmup").value_or(0));
+  const std::size_t warmup = std::min(configured, done - 3);  // as leakbench clamps it
+  const auto points = points_for_half_width(*c.half_width, done - warmup, distance);
+  if (!points) {
+    return fmt::format(
+        "the value sits within {} of the limit: no practical number of retries "
+        "decides it; move the limit or find the growth",
+        show(distance, c.bytes));
+  }
+  return fmt::format("about {} retries (now {}) would decide it, if the value stays at {}",
+                     *points + configured, done, show(*c.value, c.bytes));
+}
+
+void decide(check& c, const rule& r, const benchmark_row& row, const reports::run& run) {
+  const double v = *c.value, h = c.half_width.value_or(0), l = *c.limit;
+  const std::string limit_text = r.limit.of.empty()
+                                     ? show(l, c.bytes)
+                                     : fmt::format("{} ({})", show(l, c.bytes), r.limit.text);
+  const std::string measured =
+      c.half_width ? fmt::format("{} ± {}", show(v, c.bytes), show(h, c.bytes)) : show(v, c.bytes);
+  const bool max = r.kind == bound::max;
+  if (max ? v + h <= l : v - h >= l) {
+    c.outcome = verdict::pass;
+  } else if (max ? v - h > l : v + h < l) {
+    c.outcome = verdict::fail;
+    c.reason = c.half_width
+                   ? fmt::format("{} is {} {}, its whole interval", measured,
+                                 max ? "above" : "below", limit_text)
+                   : fmt::format("{} is {} {}", measured, max ? "above" : "below", limit_text);
+  } else {
+    c.outcome = verdict::inconclusive;
+    c.reason =
+        fmt::format("{} straddles {}: {}", measured, limit_text, retries_advice(c, row, run));
+  }
+}
+
+/// The number `field` of `row` for `purpose`, or a failing reason.
+std::optional<double> need(check& c, const benchmark_row& row, const std::string& field,
+                           const char* purpose) {
+  const auto v = row.number(field);
+  if (!v) {
+    c.outcome = verdict::fail;
+    c.reason = fmt::format("no counter '{}' ({})", field, purpose);
+    return std::nullopt;
+  }
+  if (std::isnan(*v)) {
+    c.outcome = verdict::fail;
+    c.reason = fmt::format("{} is NaN ({})", field, purpose);
+    return std::nullopt;
+  }
+  return v;
+}
+
+/// Fills `c` for rule `r` on `row`; false if a condition excludes the row.
+bool apply(check& c, const rule& r, const benchmark_row& row, const reports::run& run) {
+  if (row.error_occurred) {
+    c.outcome = verdict::fail;
+    c.reason = fmt::format("the benchmark failed: {}",
+                           row.error_message.empty() ? "(no message)" : row.error_message);
+    return true;
+  }
+  for (const auto& cond : r.when) {
+    const auto v = need(c, row, cond.counter, "the rule's condition");
+    if (!v) return true;
+    if (!cond.holds(*v)) return false;
+  }
+  c.value = need(c, row, r.counter, "the value");
+  if (!c.value) return true;
+  if (std::isinf(*c.value)) {
+    c.outcome = verdict::fail;
+    c.reason = fmt::format("{} is infinite", r.counter);
+    return true;
+  }
+  double limit = r.limit.amount;
+  if (!r.limit.of.empty()) {
+    const auto of = need(c, row, r.limit.of, "the limit");
+    if (!of) return true;
+    limit *= *of;
+  }
+  c.limit = limit;
+  if (!r.interval.empty()) {
+    c.half_width = need(c, row, r.interval, "the interval");
+    if (!c.half_width) return true;
+    c.half_width = std::abs(*c.half_width);
+    if (std::isinf(*c.half_width)) {
+      c.outcome = verdict::inconclusive;
+      c.reason = fmt::format(
+          "{} is unbounded: the fit had two points; run at least three "
+          "retries after the warm-up",
+          r.interval);
+      return true;
+    }
+  }
+  decide(c, r, row, run);
+  return true;
+}
+
+}  // namespace
+
+const char* to_string(verdict v) {
+  switch (v) {
+    case verdict::pass:
+      return "pass";
+    case verdict::fail:
+      return "FAIL";
+    case verdict::inconclusive:
+      return "inconclusive";
+  }
+  return "?";
+}
+
+verdict worst(verdict a, verdict b) {
+  const auto rank = [](verdict v) {
+    return v == verdict::fail ? 2 : v == verdict::inconclusive ? 1 : 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
+
+std::string check::label() const {
+  return repetition < 0 ? benchmark : fmt::format("{} #{}", benchmark, repetition);
+}
+
+std::optional<double> check::resolution() const {
+  if (!half_width || !std::isfinite(*half_width)) return std::nullopt;
+  return 2 * *half_width;
+}
+
+bool check::fails(inconclusive_policy p) const {
+  return outcome == verdict::fail ||
+         (outcome == verdict::inconclusive && p == inconclusive_policy::fail);
+}
+
+std::size_t evaluation::count(verdict v) const {
+  return static_cast<std::size_t>(
+      std::count_if(checks.begin(), checks.end(), [v](const check& c) { return c.outcome == v; }));
+}
+
+bool evaluation::fails(inconclusive_policy p) const {
+  return std::any_of(checks.begin(), checks.end(), [p](const check& c) { return c.fails(p); });
+}
+
+evaluation evaluate(const reports::run& results, const budgets& b) {
+  const auto keys = results.keys();
+  for (const auto& r : b.rules) {
+    if (r.optional ||
+        std::any_of(keys.begin(), keys.end(), [&](const std::string& k) { return r.matches(k); })) {
+      continue;
+    }
+    std::string names;
+    std::size_t listed = 0;
+    for (; listed < keys.size() && names.size() < 160; ++listed) {
+      names += fmt::format("{}{}", listed == 0 ? "" : ", ", keys[listed]);
+    }
+    if (listed < keys.size()) names += fmt::format(" and {} more", keys.size() - listed);
+    throw reports::input_error(
+        fmt::format("{}:{}: rule \"{}\" (match \"{}\") names no benchmark in {} (it has: {}); "
+                    "set optional = true if that is expected",
+                    b.source, r.line, r.name, r.pattern, results.source, names));
+  }
+  evaluation e;
+  for (const auto& key : keys) {
+    const auto reps = results.repetitions_of(key);
+    const std::size_t checks_before = e.checks.size();
+    for (const auto* row : reps) {
+      const std::int64_t repetition = row->repetitions > 1 ? row->repetition_index : -1;
+      bool row_named = false;
+      for (const auto& r : b.rules) {
+        if (!r.matches(key)) continue;
+        row_named = true;
+        check c{.benchmark = key, .repetition = repetition, .rule = &r, .counter = r.counter};
+        c.bytes = b.info(r.counter).bytes;
+        if (apply(c, r, *row, results)) e.checks.push_back(std::move(c));
+      }
+      if (!row_named && row->error_occurred) {
+        check c{.benchmark = key, .repetition = repetition};
+        c.outcome = verdict::fail;
+        c.reason = fmt::format("the benchmark failed: {}", row->error_message);
+        e.checks.push_back(std::move(c));
+      }
+    }
+    if (e.checks.size() == checks_before) e.unchecked.push_back(key);
+  }
+  return e;
+}
+
+}  // namespace leakbench::gate

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/gate/budgets.hpp"
+#include "reports/results/run.hpp"
+
+namespace leakbench::gate {
+
+/// The outcome of one rule on one benchmark run.
+enum class verdict { pass, fail, inconclusive };
+
+/// What an inconclusive check counts as (--inconclusive).
+enum class inconclusive_policy { fail, pass };
+
+/// "pass", "FAIL", "inconclusive".
+const char* to_string(verdict v);
+
+/// One rule applied to one repetition of one benchmark.
+struct check {
+  std::string benchmark;             ///< the benchmark's key: "Nested/fixed"
+  std::int64_t repetition = -1;      ///< -1 when the benchmark ran once
+  const gate::rule* rule = nullptr;  ///< null: the benchmark failed and no rule names it
+  std::string counter;
+  bool bytes = false;  ///< the counter is in bytes
+  std::optional<double> value;
+  std::optional<double> half_width;  ///< the 95% half-width; unset when the rule has none
+  std::optional<double> limit;       ///< resolved ("90% expected" is a number here)
+  verdict outcome = verdict::pass;
+  std::string reason;  ///< why it failed or is undecided; empty for a plain pass
+
+  /// "Nested/fixed", or "Nested/fixed #2" for the third repetition.
+  std::string label() const;
+  /// The smallest per-retry growth this run could tell apart from zero: twice the half-width.
+  std::optional<double> resolution() const;
+  /// Whether the outcome fails the gate under `p`.
+  bool fails(inconclusive_policy p) const;
+};
+
+/// Every check of a run against a budgets file.
+struct evaluation {
+  std::vector<check> checks;           ///< by benchmark, repetition, then rule
+  std::vector<std::string> unchecked;  ///< benchmarks no rule applies to
+
+  std::size_t count(verdict v) const;
+  bool fails(inconclusive_policy p) const;
+};
+
+/// Applies every rule of `b` to every matching benchmark of `results`. A benchmark that
+/// failed, a missing counter, a NaN where a number is needed: a failing check with its reason.
+/// Throws reports::input_error if a rule that is not optional names no benchmark.
+evaluation evaluate(const reports::run& results, const budgets& b);
+
+/// Worst first: fail, inconclusive, pass.
+verdict worst(verdict a, verdict b);
+
+}  // namespace leakbench::gate

@@ -1,0 +1,123 @@
+// The Markdown summary: a pull-request comment that reads on its own.
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "reports/gate/outcome.hpp"
+#include "reports/gate/text.hpp"
+#include "reports/results/units.hpp"
+
+namespace leakbench::gate {
+namespace {
+
+/// `s` safe inside a GitHub-flavoured Markdown table cell.
+std::string md(std::string_view s) {
+  std::string out;
+  for (const char c : printable(s)) {
+    switch (c) {
+      case '|':
+      case '\\':
+      case '*':
+      case '_':
+      case '`':
+      case '[':
+      case ']':
+      case '#':
+        out += '\\';
+        out += c;
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\t':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+/// `s` as an inline code span in a table cell: names read as they are, nothing to escape but
+/// the cell separator.
+std::string code(std::string_view s) {
+  std::string out = "`";
+  for (const char c : printable(s)) {
+    if (c == '`') continue;  // cannot appear inside a one-backtick span
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out + "`";
+}
+
+std::string icon(verdict v) {
+  return v == verdict::pass ? "✅ pass" : v == verdict::fail ? "❌ FAIL" : "⚠️ inconclusive";
+}
+
+void checks_table(std::ostream& out, const outcome& o) {
+  out << "| benchmark | counter | value ± 95% | limit | verdict | sees ≥ | why |\n"
+         "|---|---|---:|---:|---|---:|---|\n";
+  for (const auto& c : o.eval.checks) {
+    std::string value = "-", limit = "-", sees;
+    if (c.value) {
+      value = reports::format_value(*c.value, c.bytes);
+      if (c.half_width) value += " ± " + reports::format_value(*c.half_width, c.bytes);
+    }
+    if (c.rule != nullptr && c.limit) {
+      limit = (c.rule->kind == bound::max ? "≤ " : "≥ ") + reports::format_value(*c.limit, c.bytes);
+      if (!c.rule->limit.of.empty()) limit += " (" + c.rule->limit.text + ")";
+    }
+    if (const auto r = c.resolution()) sees = reports::format_value(*r, c.bytes);
+    out << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", code(c.label()),
+                       c.rule ? code(c.counter) : "-", md(value), md(limit), icon(c.outcome),
+                       md(sees), md(c.reason));
+  }
+}
+
+void baseline_table(std::ostream& out, const outcome& o) {
+  out << fmt::format(
+      "\n**Against the baseline** {}: a regression grows by more than {}, "
+      "{:g}% and the two intervals combined.\n\n",
+      code(o.baseline->source), reports::format_bytes(o.budgets->baseline.abs_tolerance),
+      o.budgets->baseline.rel_tolerance * 100);
+  out << "| benchmark | counter | baseline | now | change | verdict |\n"
+         "|---|---|---:|---:|---:|---|\n";
+  for (const auto& c : o.comparisons) {
+    const auto show = [&](const std::optional<estimate>& e) {
+      return e ? reports::format_value(e->value, c.bytes) : std::string("-");
+    };
+    const auto d = c.delta();
+    std::string kind = to_string(c.kind);
+    if (o.fails(c)) kind = "❌ " + kind;
+    if (c.kind == change::improvement) kind = "✅ " + kind;
+    out << fmt::format("| {} | {} | {} | {} | {} | {} |\n", code(c.benchmark),
+                       c.counter.empty() ? "-" : code(c.counter), show(c.before), show(c.now),
+                       d ? signed_value(*d, c.bytes) : "-",
+                       md(kind + (c.note.empty() ? "" : ": " + c.note)));
+  }
+}
+
+}  // namespace
+
+void write_markdown(std::ostream& out, const outcome& o) {
+  out << "### leakgate: " << (o.passed() ? "✅ PASS" : "❌ FAIL") << "\n\n";
+  out << md(describe_run(*o.results)) << "  \n";
+  out << "budgets: " << code(o.budgets->source) << "\n\n";
+  if (const auto note = injected_leak_note(*o.results))
+    out << "> **Note:** " << md(*note) << "\n\n";
+  checks_table(out, o);
+  if (!o.eval.unchecked.empty()) {
+    out << "\nNot checked (no rule applies to them): " << md(join(o.eval.unchecked, ", ")) << "\n";
+  }
+  if (o.baseline != nullptr) baseline_table(out, o);
+  out << "\n" << md(summary_line(o)) << "\n";
+}
+
+}  // namespace leakbench::gate

@@ -1,0 +1,90 @@
+// Prometheus' text exposition format, kept OpenMetrics-compatible: unit-suffixed gauge names,
+// # UNIT lines (comments to Prometheus) and # EOF, so one file serves both parsers.
+#include <fmt/format.h>
+
+#include <map>
+#include <ostream>
+
+#include "reports/gate/outcome.hpp"
+#include "reports/gate/text.hpp"
+
+namespace leakbench::gate {
+namespace {
+
+/// A metric-name-safe form of a counter name.
+std::string metric_part(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
+/// A label value with \, " and newlines escaped.
+std::string label_value(std::string_view s) {
+  std::string out;
+  for (const char c : printable(s)) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string number(double v) { return fmt::format("{:.17g}", v); }
+
+struct family {
+  std::string help;
+  bool bytes = false;
+  std::vector<std::pair<std::string, double>> samples;  // labels, value
+};
+
+}  // namespace
+
+void write_openmetrics(std::ostream& out, const outcome& o) {
+  std::map<std::string, family> families;  // name order: stable output
+  const auto sample = [&](const std::string& name, std::string help, bool bytes, std::string labels,
+                          double value) {
+    auto& f = families[name];
+    f.help = std::move(help);
+    f.bytes = bytes;
+    f.samples.emplace_back(std::move(labels), value);
+  };
+  for (const auto& m : measures(o)) {
+    const std::string base = "leakgate_" + metric_part(m.counter) + (m.bytes ? "_bytes" : "");
+    const std::string labels = fmt::format("benchmark=\"{}\"", label_value(m.benchmark));
+    sample(base, fmt::format("Google Benchmark counter {}, repetitions combined", m.counter),
+           m.bytes, labels, m.value.value);
+    if (m.has_interval) {
+      sample("leakgate_" + metric_part(m.counter) + "_ci95" + (m.bytes ? "_bytes" : ""),
+             fmt::format("Half-width of the 95% confidence interval of {}", m.counter), m.bytes,
+             labels, m.value.half_width);
+    }
+  }
+  std::map<std::pair<std::string, std::string>, bool> passed;  // (benchmark, rule) -> passed
+  for (const auto& c : o.eval.checks) {
+    const auto key = std::make_pair(c.benchmark, c.rule ? c.rule->name : "the benchmark ran");
+    const auto it = passed.find(key);
+    passed[key] = (it == passed.end() || it->second) && !c.fails(o.policy);
+  }
+  for (const auto& [key, ok] : passed) {
+    sample("leakgate_check_passed", "1 if the rule holds for the benchmark (every repetition)",
+           false,
+           fmt::format("benchmark=\"{}\",rule=\"{}\"", label_value(key.first),
+                       label_value(key.second)),
+           ok ? 1 : 0);
+  }
+  sample("leakgate_passed", "1 if the whole gate passed", false, "", o.passed() ? 1 : 0);
+
+  for (const auto& [name, f] : families) {
+    out << "# TYPE " << name << " gauge\n";
+    if (f.bytes) out << "# UNIT " << name << " bytes\n";
+    out << "# HELP " << name << ' ' << f.help << '\n';
+    for (const auto& [labels, value] : f.samples) {
+      out << name << (labels.empty() ? "" : "{" + labels + "}") << ' ' << number(value) << '\n';
+    }
+  }
+  out << "# EOF\n";
+}
+
+}  // namespace leakbench::gate

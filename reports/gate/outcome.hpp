@@ -1,0 +1,58 @@
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/gate/baseline.hpp"
+#include "reports/gate/budgets.hpp"
+#include "reports/gate/decide.hpp"
+#include "reports/results/run.hpp"
+
+namespace leakbench::gate {
+
+/// Everything leakgate decided about one run: what the writers render.
+struct outcome {
+  const reports::run* results = nullptr;
+  const gate::budgets* budgets = nullptr;
+  const reports::run* baseline = nullptr;  ///< null without --baseline
+  evaluation eval;
+  std::vector<comparison> comparisons;
+  inconclusive_policy policy = inconclusive_policy::fail;
+
+  /// Whether a comparison fails the gate: a regression, or a gone benchmark when missing=fail.
+  bool fails(const comparison& c) const;
+  /// Whether the gate passes: exit code 0.
+  bool passed() const;
+  std::size_t count(change c) const;
+};
+
+/// One exported counter of one benchmark, repetitions combined: what the dashboards get.
+struct measure {
+  std::string benchmark;
+  std::string counter;
+  bool bytes = false;
+  estimate value;
+  bool has_interval = false;
+  std::size_t repetitions = 1;
+};
+
+/// The exported counters ([counters] export = true) of every benchmark that has them finite.
+std::vector<measure> measures(const outcome& o);
+
+/// The human table for a terminal; `color` adds ANSI colours to the verdicts.
+void write_table(std::ostream& out, const outcome& o, bool color);
+/// A Markdown summary for a pull-request comment.
+void write_markdown(std::ostream& out, const outcome& o);
+/// JUnit XML: one test case per benchmark and rule, and per baseline comparison.
+void write_junit(std::ostream& out, const outcome& o);
+/// Bencher Metric Format: one measure per exported counter, lower/upper from the interval.
+void write_bencher(std::ostream& out, const outcome& o);
+/// github-action-benchmark's customSmallerIsBetter entries.
+void write_github_action_benchmark(std::ostream& out, const outcome& o);
+/// Prometheus text format, OpenMetrics-compatible (ends with # EOF): for a node_exporter
+/// textfile collector.
+void write_openmetrics(std::ostream& out, const outcome& o);
+
+}  // namespace leakbench::gate

@@ -1,0 +1,139 @@
+// The table leakgate prints: one row per check, the reason under each row that is not a pass.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <ostream>
+
+#include "reports/gate/outcome.hpp"
+#include "reports/gate/text.hpp"
+#include "reports/results/units.hpp"
+
+namespace leakbench::gate {
+namespace {
+
+constexpr std::string_view k_red = "\033[1;31m", k_green = "\033[32m", k_yellow = "\033[33m",
+                           k_dim = "\033[2m", k_reset = "\033[0m";
+
+class grid {
+ public:
+  explicit grid(std::vector<std::string> header) { rows_.push_back({std::move(header), {}, ""}); }
+  void add(std::vector<std::string> cells, std::string_view color, std::string note) {
+    rows_.push_back({std::move(cells), std::string(color), std::move(note)});
+  }
+  void print(std::ostream& out, bool color, std::size_t verdict_column) const {
+    std::vector<std::size_t> width(rows_.front().cells.size(), 0);
+    for (const auto& r : rows_) {
+      for (std::size_t i = 0; i < r.cells.size(); ++i) {
+        width[i] = std::max(width[i], display_width(r.cells[i]));
+      }
+    }
+    for (const auto& r : rows_) {
+      std::string line;
+      for (std::size_t i = 0; i < r.cells.size(); ++i) {
+        std::string cell = pad(r.cells[i], width[i]);
+        if (color && i == verdict_column && !r.color.empty()) {
+          cell = fmt::format("{}{}{}", r.color, cell, k_reset);
+        }
+        line += (i == 0 ? "" : "  ") + cell;
+      }
+      line.erase(line.find_last_not_of(' ') + 1);
+      out << line << '\n';
+      if (!r.note.empty()) {
+        out << (color ? k_dim : "") << "    " << r.note << (color ? k_reset : "") << '\n';
+      }
+    }
+  }
+
+ private:
+  struct row {
+    std::vector<std::string> cells;
+    std::string color;
+    std::string note;
+  };
+  std::vector<row> rows_;
+};
+
+std::string_view color_of(verdict v) {
+  return v == verdict::pass ? k_green : v == verdict::fail ? k_red : k_yellow;
+}
+
+std::string value_cell(const check& c) {
+  if (!c.value) return "-";
+  const std::string v = reports::format_value(*c.value, c.bytes);
+  if (!c.half_width) return v;
+  return fmt::format("{} ± {}", v, reports::format_value(*c.half_width, c.bytes));
+}
+
+std::string limit_cell(const check& c) {
+  if (c.rule == nullptr) return "-";
+  const std::string op = c.rule->kind == bound::max ? "≤" : "≥";
+  if (!c.limit) return fmt::format("{} {}", op, c.rule->limit.text);
+  const std::string shown = reports::format_value(*c.limit, c.bytes);
+  if (c.rule->limit.of.empty()) return fmt::format("{} {}", op, shown);
+  return fmt::format("{} {} ({})", op, shown, c.rule->limit.text);
+}
+
+void print_checks(std::ostream& out, const outcome& o, bool color) {
+  grid g({"benchmark", "counter", "value ± 95%", "limit", "verdict", "sees ≥"});
+  for (const auto& c : o.eval.checks) {
+    const auto res = c.resolution();
+    std::string verdict_text = to_string(c.outcome);
+    if (c.outcome == verdict::inconclusive) {
+      verdict_text += o.policy == inconclusive_policy::fail ? " (fails)" : " (passes)";
+    }
+    g.add({c.label(), c.rule ? c.counter : "-", value_cell(c), limit_cell(c), verdict_text,
+           res ? reports::format_value(*res, c.bytes) : ""},
+          color_of(c.outcome), c.reason);
+  }
+  g.print(out, color, 4);
+}
+
+void print_baseline(std::ostream& out, const outcome& o, bool color) {
+  out << fmt::format(
+      "\nbaseline {}: a regression grows by more than {}, {:g}% and the two "
+      "intervals combined\n",
+      o.baseline->source, reports::format_bytes(o.budgets->baseline.abs_tolerance),
+      o.budgets->baseline.rel_tolerance * 100);
+  grid g({"benchmark", "counter", "baseline", "now", "change", "tolerance", "verdict"});
+  const auto show = [](const std::optional<estimate>& e, bool bytes) {
+    if (!e) return std::string("-");
+    return fmt::format("{} ± {}", reports::format_value(e->value, bytes),
+                       reports::format_value(e->half_width, bytes));
+  };
+  for (const auto& c : o.comparisons) {
+    const auto d = c.delta();
+    const std::string_view tint = o.fails(c)                      ? k_red
+                                  : c.kind == change::improvement ? k_green
+                                  : c.kind == change::unchanged   ? std::string_view()
+                                                                  : k_yellow;
+    g.add({c.benchmark, c.counter.empty() ? "-" : c.counter, show(c.before, c.bytes),
+           show(c.now, c.bytes), d ? signed_value(*d, c.bytes) : "-",
+           d ? reports::format_value(c.tolerance, c.bytes) : "-",
+           o.fails(c) ? fmt::format("{} FAIL", to_string(c.kind)) : to_string(c.kind)},
+          tint, c.note);
+  }
+  g.print(out, color, 6);
+}
+
+}  // namespace
+
+void write_table(std::ostream& out, const outcome& o, bool color) {
+  out << "leakgate: " << describe_run(*o.results) << '\n';
+  out << fmt::format("budgets: {} ({} rules)\n", o.budgets->source, o.budgets->rules.size());
+  if (const auto note = injected_leak_note(*o.results)) out << "note: " << *note << '\n';
+  out << '\n';
+  print_checks(out, o, color);
+  if (!o.eval.unchecked.empty()) {
+    out << "\nnot checked (no rule applies to them): " << join(o.eval.unchecked, ", ") << '\n';
+  }
+  if (o.baseline != nullptr) print_baseline(out, o, color);
+  const std::string verdict_text = o.passed() ? "PASS" : "FAIL";
+  out << '\n' << summary_line(o) << " -> ";
+  if (color) {
+    out << (o.passed() ? k_green : k_red) << verdict_text << k_reset << '\n';
+  } else {
+    out << verdict_text << '\n';
+  }
+}
+
+}  // namespace leakbench::gate

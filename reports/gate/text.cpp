@@ -1,0 +1,93 @@
+#include "reports/gate/text.hpp"
+
+#include <fmt/format.h>
+
+#include "reports/results/units.hpp"
+
+namespace leakbench::gate {
+
+std::size_t display_width(std::string_view s) {
+  std::size_t n = 0;
+  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string pad(std::string_view s, std::size_t width) {
+  std::string out(s);
+  const std::size_t w = display_width(s);
+  if (w < width) out.append(width - w, ' ');
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+std::string printable(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && !(keep_newlines && c == '\n')) || u == 0x7F) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string signed_value(double delta, bool bytes) {
+  return fmt::format("{}{}", delta >= 0 ? "+" : "", reports::format_value(delta, bytes));
+}
+
+std::string describe_run(const reports::run& r) {
+  const auto keys = r.keys();
+  std::size_t reps = 0;
+  for (const auto& k : keys) reps = std::max(reps, r.repetitions_of(k).size());
+  std::string line = fmt::format("{}: {} benchmarks", r.source, keys.size());
+  if (reps > 1) line += fmt::format(" x {} repetitions", reps);
+  std::vector<std::string> config;
+  if (const auto v = r.context_value("leakbench_version")) {
+    config.push_back(
+        fmt::format("leakbench {} at {}", *v, r.context_value("git_commit").value_or("?")));
+  }
+  if (const auto p = r.context_number("payload")) {
+    config.push_back("payload " + reports::format_bytes(*p));
+  }
+  for (const char* key : {"retries", "warmup", "gc", "broker"}) {
+    if (const auto v = r.context_value(key)) config.push_back(fmt::format("{} {}", key, *v));
+  }
+  if (const auto d = r.context_value("date")) config.push_back(*d);
+  if (!config.empty()) line += " (" + join(config, ", ") + ")";
+  return printable(line);
+}
+
+std::optional<std::string> injected_leak_note(const reports::run& r) {
+  const auto n = r.context_number("inject_leak");
+  if (!n || *n == 0) return std::nullopt;
+  return fmt::format("this run injected a leak of {} per attempt (--inject_leak)",
+                     reports::format_bytes(*n));
+}
+
+std::string summary_line(const outcome& o) {
+  const auto& e = o.eval;
+  std::string line =
+      fmt::format("{} checks: {} pass, {} FAIL, {} inconclusive ({})", e.checks.size(),
+                  e.count(verdict::pass), e.count(verdict::fail), e.count(verdict::inconclusive),
+                  o.policy == inconclusive_policy::fail ? "--inconclusive=fail: they fail"
+                                                        : "--inconclusive=pass: they pass");
+  if (o.baseline != nullptr) {
+    line += fmt::format("; baseline: {} regressions, {} improvements, {} new, {} gone",
+                        o.count(change::regression), o.count(change::improvement),
+                        o.count(change::only_now), o.count(change::only_baseline));
+  }
+  return line;
+}
+
+}  // namespace leakbench::gate

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reports/gate/outcome.hpp"
+#include "reports/results/run.hpp"
+
+namespace leakbench::gate {
+
+/// Columns `s` takes on a terminal: UTF-8 code points, so "±" counts once.
+std::size_t display_width(std::string_view s);
+
+/// `s` padded with spaces to `width` columns.
+std::string pad(std::string_view s, std::size_t width);
+
+/// The parts joined with `separator`.
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
+/// `s` with control characters (other than tab, and newline if `keep_newlines`) replaced by
+/// U+FFFD: text from an input file made safe for XML and one-line output.
+std::string printable(std::string_view s, bool keep_newlines = false);
+
+/// A change with its sign: "+64 KiB", "-512 B".
+std::string signed_value(double delta, bool bytes);
+
+/// One line on what ran: the file, the benchmarks, leakbench's configuration if recorded.
+std::string describe_run(const reports::run& r);
+
+/// "this run injected a leak of 64 KiB per attempt (--inject_leak)", if it did.
+std::optional<std::string> injected_leak_note(const reports::run& r);
+
+/// "42 checks: 40 pass, 2 FAIL, 0 inconclusive (they fail); baseline: ...".
+std::string summary_line(const outcome& o);
+
+}  // namespace leakbench::gate
