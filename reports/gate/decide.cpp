@@ -182,6 +182,15 @@ evaluation evaluate(const reports::run& results, const budgets& b) {
                     "set optional = true if that is expected",
                     b.source, r.line, r.name, r.pattern, results.source, names));
   }
+  if (std::none_of(b.rules.begin(), b.rules.end(), [&](const rule& r) {
+        return std::any_of(keys.begin(), keys.end(),
+                           [&](const std::string& k) { return r.matches(k); });
+      })) {
+    throw reports::input_error(
+        fmt::format("{}: no rule names any benchmark in {}: the gate "
+                    "would check nothing",
+                    b.source, results.source));
+  }
   evaluation e;
   for (const auto& key : keys) {
     const auto reps = results.repetitions_of(key);
@@ -192,12 +201,19 @@ evaluation evaluate(const reports::run& results, const budgets& b) {
       for (const auto& r : b.rules) {
         if (!r.matches(key)) continue;
         row_named = true;
-        check c{.benchmark = key, .repetition = repetition, .rule = &r, .counter = r.counter};
+        check c{.benchmark = key,
+                .repetition = repetition,
+                .rule = static_cast<std::size_t>(&r - b.rules.data()),
+                .rule_name = r.name,
+                .kind = r.kind,
+                .limit_text = r.limit.text,
+                .limit_relative = !r.limit.of.empty(),
+                .counter = r.counter};
         c.bytes = b.info(r.counter).bytes;
         if (apply(c, r, *row, results)) e.checks.push_back(std::move(c));
       }
       if (!row_named && row->error_occurred) {
-        check c{.benchmark = key, .repetition = repetition};
+        check c{.benchmark = key, .repetition = repetition, .rule_name = "the benchmark ran"};
         c.outcome = verdict::fail;
         c.reason = fmt::format("the benchmark failed: {}", row->error_message);
         e.checks.push_back(std::move(c));

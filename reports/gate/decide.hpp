@@ -21,9 +21,15 @@ const char* to_string(verdict v);
 
 /// One rule applied to one repetition of one benchmark.
 struct check {
-  std::string benchmark;             ///< the benchmark's key: "Nested/fixed"
-  std::int64_t repetition = -1;      ///< -1 when the benchmark ran once
-  const gate::rule* rule = nullptr;  ///< null: the benchmark failed and no rule names it
+  std::string benchmark;         ///< the benchmark's key: "Nested/fixed"
+  std::int64_t repetition = -1;  ///< -1 when the benchmark ran once
+  /// The rule's index in the budgets; unset: the benchmark failed and no rule names it.
+  /// A check copies what it shows of its rule, so it outlives the budgets.
+  std::optional<std::size_t> rule;
+  std::string rule_name;  ///< "the benchmark ran" when no rule names the benchmark
+  bound kind = bound::max;
+  std::string limit_text;       ///< as the rule wrote it: "90% expected"
+  bool limit_relative = false;  ///< a fraction of another counter
   std::string counter;
   bool bytes = false;  ///< the counter is in bytes
   std::optional<double> value;
@@ -51,7 +57,8 @@ struct evaluation {
 
 /// Applies every rule of `b` to every matching benchmark of `results`. A benchmark that
 /// failed, a missing counter, a NaN where a number is needed: a failing check with its reason.
-/// Throws reports::input_error if a rule that is not optional names no benchmark.
+/// Throws reports::input_error if a rule that is not optional names no benchmark, or if no
+/// rule names any.
 evaluation evaluate(const reports::run& results, const budgets& b);
 
 /// Worst first: fail, inconclusive, pass.

@@ -42,10 +42,11 @@ struct suite {
 
 void add_checks(suite& s, const outcome& o) {
   // (benchmark, rule) in first-seen order, each with its repetitions' checks.
-  std::vector<std::pair<std::string, const rule*>> order;
-  std::map<std::pair<std::string, const rule*>, std::vector<const check*>> groups;
+  using group_key = std::pair<std::string, std::optional<std::size_t>>;
+  std::vector<group_key> order;
+  std::map<group_key, std::vector<const check*>> groups;
   for (const auto& c : o.eval.checks) {
-    const auto key = std::make_pair(c.benchmark, c.rule);
+    const group_key key(c.benchmark, c.rule);
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(&c);
   }
@@ -62,9 +63,9 @@ void add_checks(suite& s, const outcome& o) {
         if (message.empty()) message = c->reason;
       }
     }
-    const std::string name = key.second != nullptr
-                                 ? fmt::format("{} ({})", key.second->name, key.second->counter)
-                                 : "the benchmark ran";
+    const check& first = *checks.front();
+    const std::string name =
+        first.rule ? fmt::format("{} ({})", first.rule_name, first.counter) : first.rule_name;
     s.add(key.first, name, failed, v == verdict::inconclusive ? "inconclusive" : "fail", message,
           details);
   }

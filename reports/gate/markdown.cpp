@@ -62,22 +62,23 @@ std::string icon(verdict v) {
 }
 
 void checks_table(std::ostream& out, const outcome& o) {
-  out << "| benchmark | counter | value ± 95% | limit | verdict | sees ≥ | why |\n"
-         "|---|---|---:|---:|---|---:|---|\n";
+  out << "| benchmark | rule | counter | value ± 95% | limit | verdict | sees ≥ | why |\n"
+         "|---|---|---|---:|---:|---|---:|---|\n";
   for (const auto& c : o.eval.checks) {
     std::string value = "-", limit = "-", sees;
     if (c.value) {
       value = reports::format_value(*c.value, c.bytes);
       if (c.half_width) value += " ± " + reports::format_value(*c.half_width, c.bytes);
     }
-    if (c.rule != nullptr && c.limit) {
-      limit = (c.rule->kind == bound::max ? "≤ " : "≥ ") + reports::format_value(*c.limit, c.bytes);
-      if (!c.rule->limit.of.empty()) limit += " (" + c.rule->limit.text + ")";
+    if (c.rule && c.limit) {
+      limit = fmt::format("{} {}", c.kind == bound::max ? "≤" : "≥",
+                          reports::format_value(*c.limit, c.bytes));
+      if (c.limit_relative) limit += fmt::format(" ({})", c.limit_text);
     }
     if (const auto r = c.resolution()) sees = reports::format_value(*r, c.bytes);
-    out << fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", code(c.label()),
-                       c.rule ? code(c.counter) : "-", md(value), md(limit), icon(c.outcome),
-                       md(sees), md(c.reason));
+    out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", code(c.label()),
+                       md(c.rule_name), c.rule ? code(c.counter) : "-", md(value), md(limit),
+                       icon(c.outcome), md(sees), md(c.reason));
   }
 }
 

@@ -65,12 +65,12 @@ std::string value_cell(const check& c) {
 }
 
 std::string limit_cell(const check& c) {
-  if (c.rule == nullptr) return "-";
-  const std::string op = c.rule->kind == bound::max ? "≤" : "≥";
-  if (!c.limit) return fmt::format("{} {}", op, c.rule->limit.text);
+  if (!c.rule) return "-";
+  const std::string op = c.kind == bound::max ? "≤" : "≥";
+  if (!c.limit) return fmt::format("{} {}", op, c.limit_text);
   const std::string shown = reports::format_value(*c.limit, c.bytes);
-  if (c.rule->limit.of.empty()) return fmt::format("{} {}", op, shown);
-  return fmt::format("{} {} ({})", op, shown, c.rule->limit.text);
+  if (!c.limit_relative) return fmt::format("{} {}", op, shown);
+  return fmt::format("{} {} ({})", op, shown, c.limit_text);
 }
 
 void print_checks(std::ostream& out, const outcome& o, bool color) {
@@ -83,7 +83,8 @@ void print_checks(std::ostream& out, const outcome& o, bool color) {
     }
     g.add({c.label(), c.rule ? c.counter : "-", value_cell(c), limit_cell(c), verdict_text,
            res ? reports::format_value(*res, c.bytes) : ""},
-          color_of(c.outcome), c.reason);
+          color_of(c.outcome),
+          c.reason.empty() ? "" : fmt::format("{}: {}", c.rule_name, c.reason));
   }
   g.print(out, color, 4);
 }

@@ -154,9 +154,9 @@ nlohmann::json parse_json(std::string_view text, std::string_view source) {
       }
     }
     const std::string_view reason = reason_of(e.what());
-    const auto last = text.find_last_not_of(" \t\r\n");
-    if (reason.find("unexpected end of input") != std::string_view::npos ||
-        (last != std::string_view::npos && at >= last)) {
+    // Past the last byte: the text stopped inside a value (a number cut short reads as a
+    // malformed number to nlohmann, but it is a truncation all the same).
+    if (reason.find("unexpected end of input") != std::string_view::npos || at >= text.size()) {
       throw input_error(fmt::format("{}: the JSON ends early, at line {}, column {} (truncated?)",
                                     source, line, column));
     }

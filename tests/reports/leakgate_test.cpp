@@ -1,0 +1,212 @@
+// leakgate as a CI pipeline runs it: exit codes, one line per bad input, the exports on disk;
+// and the gate on a real leakbench run, with and without an injected leak.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "harness/measure/sanitizer.hpp"
+#include "tests/reports/data.hpp"
+#include "tests/reports/process.hpp"
+
+namespace fs = std::filesystem;
+namespace lt = leakbench::test;
+using lt::data_path;
+
+namespace {
+
+class leakgate : public ::testing::Test {
+ protected:
+  lt::process_result gate(std::vector<std::string> args, const std::string& in = "") {
+    return lt::run_process(LEAKGATE_EXE, std::move(args), dir_.path(), in);
+  }
+  lt::process_result leakbench(std::vector<std::string> args) {
+    return lt::run_process(LEAKBENCH_EXE, std::move(args), dir_.path());
+  }
+  std::string file(const std::string& name) const { return (dir_.path() / name).string(); }
+  lt::temp_dir dir_;
+};
+
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+std::string run(const char* name) { return data_path(std::string("runs/") + name); }
+
+}  // namespace
+
+TEST_F(leakgate, passes_a_clean_run_with_exit_code_0) {
+  const auto r = gate({run("clean.json")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("33 checks: 33 pass, 0 FAIL, 0 inconclusive"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.ends_with("-> PASS\n"));
+  EXPECT_EQ(r.out.find('\033'), std::string::npos) << "no colour when stdout is not a terminal";
+}
+
+TEST_F(leakgate, fails_an_injected_leak_with_exit_code_1) {
+  const auto r = gate({run("inject_64KiB.json")});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("note: this run injected a leak of 64 KiB per attempt"), std::string::npos);
+  EXPECT_NE(r.out.find("33 checks: 19 pass, 14 FAIL"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.ends_with("-> FAIL\n"));
+}
+
+TEST_F(leakgate, reads_the_run_from_standard_input) {
+  const auto r = gate({"-"}, run("stdout.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.starts_with("leakgate: <stdin>: 2 benchmarks")) << r.out;
+}
+
+TEST_F(leakgate, inconclusive_fails_or_passes_as_asked) {
+  // A limit on the slope itself: inside its own interval, whatever the recording.
+  const auto results = lt::recorded_run("clean.json");
+  const auto* row = results.repetitions_of("Single/fixed").at(0);
+  ASSERT_GT(*row->number("rss_ci95"), 0);
+  {
+    std::ofstream out(file("on_the_slope.toml"));
+    out << "[[rule]]\nmatch = \"^Single/fixed$\"\ncounter = \"rss_per_retry\"\nmax = "
+        << *row->number("rss_per_retry") << "\n";
+  }
+  const auto strict = gate({run("clean.json"), "--budgets", file("on_the_slope.toml")});
+  EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
+  EXPECT_NE(strict.out.find("inconclusive (fails)"), std::string::npos) << strict.out;
+  EXPECT_NE(strict.out.find("retries (now 12) would decide it"), std::string::npos) << strict.out;
+  const auto lenient =
+      gate({run("clean.json"), "--budgets", file("on_the_slope.toml"), "--inconclusive=pass"});
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.out << lenient.err;
+  EXPECT_NE(lenient.out.find("inconclusive (passes)"), std::string::npos) << lenient.out;
+}
+
+TEST_F(leakgate, a_baseline_regression_fails_and_an_improvement_passes) {
+  const auto worse = gate({run("inject_64KiB.json"), "--baseline", run("clean.json"), "--budgets",
+                           data_path("budgets/every_form.toml")});
+  EXPECT_NE(worse.out.find("regression FAIL"), std::string::npos) << worse.out;
+  EXPECT_EQ(worse.exit_code, 1);
+  const auto better = gate({run("clean.json"), "--baseline", run("inject_64KiB.json")});
+  EXPECT_EQ(better.exit_code, 0) << better.out << better.err;
+  EXPECT_NE(better.out.find("improvement"), std::string::npos);
+  EXPECT_NE(better.out.find("baseline: 0 regressions, "), std::string::npos) << better.out;
+}
+
+TEST_F(leakgate, a_benchmark_gone_from_the_results_fails_only_when_asked) {
+  const auto warn = gate({run("single_only.json"), "--baseline", run("clean.json")});
+  EXPECT_EQ(warn.exit_code, 0) << warn.out << warn.err;
+  EXPECT_NE(warn.out.find("12 gone"), std::string::npos) << warn.out;
+  // every_form.toml sets missing = "fail" and names Nested, which single_only.json lacks.
+  {
+    std::ofstream out(file("missing_fails.toml"));
+    out << "[[rule]]\nmatch = \"/fixed$\"\ncounter = \"heap_per_retry\"\nmax = \"1KiB\"\n"
+           "[baseline]\nmissing = \"fail\"\n";
+  }
+  const auto strict = gate({run("single_only.json"), "--baseline", run("clean.json"), "--budgets",
+                            file("missing_fails.toml")});
+  EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
+  EXPECT_NE(strict.out.find("gone FAIL"), std::string::npos) << strict.out;
+}
+
+TEST_F(leakgate, writes_every_export_and_only_whole_files) {
+  const auto r =
+      gate({run("inject_64KiB.json"), "--baseline", run("clean.json"), "--markdown",
+            file("gate.md"), "--junit", file("gate.xml"), "--bencher", file("bmf.json"),
+            "--github-action-benchmark", file("gab.json"), "--openmetrics", file("gate.prom")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  for (const char* f : {"gate.md", "gate.xml", "bmf.json", "gab.json", "gate.prom"}) {
+    EXPECT_GT(fs::file_size(file(f)), 100u) << f;
+  }
+  std::size_t leftovers = 0;
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    leftovers += e.path().filename().string().find(".tmp.") != std::string::npos;
+  }
+  EXPECT_EQ(leftovers, 0u);
+}
+
+TEST_F(leakgate, bad_input_is_one_line_and_exit_code_2) {
+  {
+    std::ofstream(file("empty.json"));
+    const std::string clean = lt::read_data("runs/clean.json");
+    std::ofstream(file("truncated.json")) << clean.substr(0, clean.size() / 2);
+    std::ofstream(file("malformed.json")) << "{\"context\": {}, \"benchmarks\": [}";
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{file("empty.json")}, "the file is empty"},
+      {{file("truncated.json")}, "the JSON ends early"},
+      {{file("malformed.json")}, "not valid JSON at line 1, column 32"},
+      {{run("other_tool.json")}, "not Google Benchmark JSON"},
+      {{file("no_such.json")}, "cannot read: No such file or directory"},
+      {{run("clean.json"), "--budgets", data_path("budgets/syntax_error.toml")},
+       "syntax_error.toml:6:"},
+      {{run("clean.json"), "--budgets", data_path("budgets/no_match.toml")}, "names no benchmark"},
+      {{run("cache_bench.json")}, "no rule names any benchmark in"},
+      {{run("clean.json"), "--baseline", run("errored.json")}, "not comparable"},
+      {{run("clean.json"), "--inconclusive=sometimes"}, "--inconclusive"},
+      {{run("clean.json"), "--frobnicate"}, "--frobnicate"},
+      {{}, "RESULTS is required"},
+      {{run("clean.json"), "--junit", "/nonexistent/dir/gate.xml"},
+       "/nonexistent/dir/gate.xml: cannot write"},
+  };
+  for (const auto& [args, says] : cases) {
+    const auto r = gate(args);
+    const std::string what = args.empty() ? "(no arguments)" : args.back();
+    EXPECT_EQ(r.exit_code, 2) << what << ": " << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << what << ": " << r.err;
+    EXPECT_TRUE(r.err.starts_with("leakgate: ")) << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << what << ": " << r.err;
+  }
+}
+
+TEST_F(leakgate, prints_its_builtin_budgets_and_help) {
+  const auto budgets = gate({"--print-budgets"});
+  EXPECT_EQ(budgets.exit_code, 0);
+  EXPECT_EQ(budgets.out, lt::read_data("../../reports/budgets.toml"));
+  const auto help = gate({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--budgets", "--baseline", "--inconclusive", "--markdown", "--junit",
+                           "--bencher", "--github-action-benchmark", "--openmetrics"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+// The gate on a real run: an injected leak must fail every fixed benchmark, a clean run pass.
+// Sanitizers inflate RSS, so there only the heap rules (exact under them too) are kept.
+TEST_F(leakgate, catches_a_leak_injected_into_a_real_leakbench_run) {
+  std::vector<std::string> budgets;
+  if (leakbench::measure::k_sanitized_malloc) {
+    std::ofstream(file("heap.toml"))
+        << "[[rule]]\nmatch = \"/fixed$\"\ncounter = \"heap_per_retry\"\nmax = \"1KiB\"\n";
+    budgets = {"--budgets", file("heap.toml")};
+  }
+  const std::vector<std::string> config = {"--payload=1MiB", "--retries=12",
+                                           "--benchmark_out_format=json"};
+  auto clean = config, injected = config;
+  clean.push_back("--benchmark_out=" + file("clean.json"));
+  injected.push_back("--benchmark_out=" + file("injected.json"));
+  injected.push_back("--inject_leak=64KiB");
+  ASSERT_EQ(leakbench(clean).exit_code, 0);
+  ASSERT_EQ(leakbench(injected).exit_code, 0);
+
+  auto args = budgets;
+  args.insert(args.begin(), file("clean.json"));
+  const auto pass = gate(args);
+  EXPECT_EQ(pass.exit_code, 0) << pass.out << pass.err;
+
+  args[0] = file("injected.json");
+  args.push_back("--junit");
+  args.push_back(file("gate.xml"));
+  const auto fail = gate(args);
+  EXPECT_EQ(fail.exit_code, 1) << fail.out << fail.err;
+  const std::string xml = lt::slurp(file("gate.xml"));
+  for (const char* scenario : {"Single", "Nested", "Concurrent", "LargeResult", "DeepTraceback",
+                               "Generator", "ContextManager"}) {
+    // Every fixed benchmark has a failing heap rule, whatever else fails with it.
+    const std::string testcase =
+        fmt::format("classname=\"{}/fixed\" name=\"{}\"", scenario,
+                    budgets.empty() ? "fixed: the heap does not grow per retry (heap_per_retry)"
+                                    : "heap_per_retry &lt;= 1KiB (heap_per_retry)");
+    const auto at = xml.find(testcase);
+    ASSERT_NE(at, std::string::npos) << testcase;
+    const std::string body = xml.substr(at, xml.find("</testcase>", at) - at);
+    EXPECT_NE(body.find("<failure type=\"fail\""), std::string::npos) << body;
+  }
+}
