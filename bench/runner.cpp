@@ -258,6 +258,11 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   state.counters["peak_rss"] = bytes(static_cast<double>(lm::peak_rss()));
   state.counters["retained"] =
       bytes(static_cast<double>(rec.points.back().rss - rec.points.front().rss));
+  state.counters["rss_start"] = bytes(static_cast<double>(rec.points.front().rss));
+  state.counters["rss_end"] = bytes(static_cast<double>(rec.points.back().rss));
+  // The fit's x is 0 at the first retry's sample; a report draws it against retries counted
+  // from 0 (the sample before the first retry), as --series_out numbers them.
+  state.counters["rss_fit_start"] = bytes(rss_fit.intercept - rss_fit.slope);
   state.counters["reclaimed"] = bytes(static_cast<double>(rec.reclaimed));
   state.counters["retries"] = static_cast<double>(rec.done);
   state.counters["payload"] = bytes(static_cast<double>(cfg.payload));

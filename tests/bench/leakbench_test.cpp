@@ -1,4 +1,5 @@
 // leakbench run as a user runs it, judged by its exit code, its stderr and its JSON.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -108,9 +109,12 @@ TEST_F(leakbench_run, json_carries_every_counter_and_the_configuration) {
   const json& b = r.report.at("benchmarks").at(0);
   for (const char* counter : {"rss_per_retry", "rss_r2", "rss_ci95", "heap_per_retry", "heap_r2",
                               "heap_ci95", "expected_per_retry", "peak_rss", "retained",
-                              "reclaimed", "retries", "payload", "ceiling_hit"}) {
+                              "reclaimed", "retries", "payload", "ceiling_hit", "rss_start",
+                              "rss_end", "rss_fit_start"}) {
     EXPECT_TRUE(b.contains(counter)) << counter;
   }
+  EXPECT_EQ(b.at("rss_end").get<double>() - b.at("rss_start").get<double>(),
+            b.at("retained").get<double>());
 }
 
 TEST_F(leakbench_run, a_leaky_run_does_not_bleed_into_the_next_benchmark) {
@@ -154,19 +158,38 @@ TEST_F(leakbench_run, series_out_writes_every_retry_sample) {
   const auto r = run({"--payload=256KiB", "--retries=5", "--benchmark_filter=Nested",
                       "--series_out=" + series.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* file : {"Nested_leaky.csv", "Nested_fixed.csv"}) {
+  const auto benches = by_name(r.report);
+  for (const char* variant : {"leaky", "fixed"}) {
+    const std::string file = fmt::format("Nested_{}.csv", variant);
     std::ifstream in(series / file);
     ASSERT_TRUE(in) << file;
     std::string line;
     std::getline(in, line);
     EXPECT_EQ(line, "kind,time_s,retry,rss_bytes,heap_bytes,malloc_heap_bytes");
-    int retries = 0, background = 0;
+    int background = 0;
+    std::vector<double> rss;  // [r]: after retry r, [0] before the first
     while (std::getline(in, line)) {
-      retries += line.starts_with("retry,");
+      if (line.starts_with("retry,")) {
+        std::vector<std::string> f;
+        std::stringstream row(line);
+        for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
+        ASSERT_EQ(f.size(), 6u) << line;
+        EXPECT_EQ(std::stoul(f[2]), rss.size()) << line;
+        rss.push_back(std::stod(f[3]));
+      }
       background += line.starts_with("background,");
     }
-    EXPECT_EQ(retries, 6) << file << ": the start plus one per retry";
+    ASSERT_EQ(rss.size(), 6u) << file << ": the start plus one per retry";
     EXPECT_GE(background, 1) << file;
+    // The JSON's start, end and fitted line are those of these samples: retries 3..5 after a
+    // warm-up of 2, least squares against the retry number.
+    const json& b = benches.at(fmt::format("Nested/{}", variant));
+    EXPECT_EQ(b.at("rss_start").get<double>(), rss.front());
+    EXPECT_EQ(b.at("rss_end").get<double>(), rss.back());
+    const double mean_x = 4, mean_y = (rss[3] + rss[4] + rss[5]) / 3;
+    const double slope = ((rss[3] - mean_y) * -1 + (rss[5] - mean_y) * 1) / 2;
+    EXPECT_NEAR(b.at("rss_per_retry").get<double>(), slope, 1e-6 * (1 + std::abs(slope)));
+    EXPECT_NEAR(b.at("rss_fit_start").get<double>(), mean_y - slope * mean_x, 1e-3);
   }
 }
 
