@@ -48,34 +48,6 @@ std::optional<double> comparison::delta() const {
   return now->value - before->value;
 }
 
-std::optional<estimate> combined(const std::vector<const reports::benchmark_row*>& repetitions,
-                                 const std::string& counter, const std::string& interval,
-                                 std::string* why) {
-  std::vector<estimate> parts;
-  const auto fail = [&](std::string reason) -> std::optional<estimate> {
-    if (why != nullptr) *why = std::move(reason);
-    return std::nullopt;
-  };
-  for (const auto* row : repetitions) {
-    if (row->error_occurred) return fail("the benchmark failed: " + row->error_message);
-    const auto v = row->number(counter);
-    if (!v || !std::isfinite(*v)) {
-      return fail(fmt::format("{} is {}", counter, v ? "not finite" : "missing"));
-    }
-    double h = 0;
-    if (!interval.empty()) {
-      const auto hw = row->number(interval);
-      if (!hw || !std::isfinite(*hw)) {
-        return fail(fmt::format("{} is {}", interval, hw ? "not finite" : "missing"));
-      }
-      h = std::abs(*hw);
-    }
-    parts.push_back({*v, h});
-  }
-  if (parts.empty()) return fail("no repetitions");
-  return combine(parts);
-}
-
 std::vector<comparison> compare(const reports::run& now, const reports::run& before,
                                 const budgets& b) {
   check_comparable(now, before);
@@ -96,8 +68,8 @@ std::vector<comparison> compare(const reports::run& now, const reports::run& bef
       const auto info = b.info(counter);
       comparison c{.benchmark = key, .counter = counter, .bytes = info.bytes};
       std::string why_now, why_before;
-      c.now = combined(now_reps, counter, info.interval, &why_now);
-      c.before = combined(before_reps, counter, info.interval, &why_before);
+      c.now = reports::combined(now_reps, counter, info.interval, &why_now);
+      c.before = reports::combined(before_reps, counter, info.interval, &why_before);
       if (!c.now || !c.before) {
         c.kind = change::not_comparable;
         c.note = !c.now ? "now: " + why_now : "baseline: " + why_before;

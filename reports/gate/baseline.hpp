@@ -46,9 +46,4 @@ struct comparison {
 std::vector<comparison> compare(const reports::run& now, const reports::run& before,
                                 const budgets& b);
 
-/// The estimate of `counter` over a benchmark's repetitions (see combine), or why there is none.
-std::optional<estimate> combined(const std::vector<const reports::benchmark_row*>& repetitions,
-                                 const std::string& counter, const std::string& interval,
-                                 std::string* why = nullptr);
-
 }  // namespace leakbench::gate

@@ -37,15 +37,4 @@ std::optional<std::size_t> points_for_half_width(double half_width, std::size_t 
   return hi;
 }
 
-estimate combine(std::span<const estimate> repetitions) {
-  if (repetitions.empty()) return {};
-  double sum = 0, squares = 0;
-  for (const auto& e : repetitions) {
-    sum += e.value;
-    squares += e.half_width * e.half_width;
-  }
-  const auto r = static_cast<double>(repetitions.size());
-  return {sum / r, std::sqrt(squares) / r};
-}
-
 }  // namespace leakbench::gate

@@ -4,13 +4,11 @@
 #include <optional>
 #include <span>
 
+#include "reports/results/estimate.hpp"
+
 namespace leakbench::gate {
 
-/// A value with the half-width of its 95% confidence interval (0: exact).
-struct estimate {
-  double value = 0;
-  double half_width = 0;
-};
+using reports::estimate;
 
 /// How many points a least-squares slope over consecutive retries needs for the half-width of
 /// its 95% interval to fall below `target`, when it is `half_width` at `points` points and the
@@ -19,9 +17,5 @@ struct estimate {
 /// or when target <= 0 (the value sits on the limit).
 std::optional<std::size_t> points_for_half_width(double half_width, std::size_t points,
                                                  double target);
-
-/// Repetitions of one benchmark as one estimate: their mean, and the half-width of the mean of
-/// independent estimates, sqrt(sum h_i^2) / R.
-estimate combine(std::span<const estimate> repetitions);
 
 }  // namespace leakbench::gate

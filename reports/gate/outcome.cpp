@@ -26,7 +26,7 @@ std::vector<measure> measures(const outcome& o) {
     const auto reps = o.results->repetitions_of(key);
     for (const auto& counter : o.budgets->exported()) {
       const auto info = o.budgets->info(counter);
-      const auto e = combined(reps, counter, info.interval);
+      const auto e = reports::combined(reps, counter, info.interval);
       if (!e) continue;  // errored, missing or not finite: nothing a dashboard can plot
       out.push_back({.benchmark = key,
                      .counter = counter,

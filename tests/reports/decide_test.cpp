@@ -271,7 +271,7 @@ TEST(points_for_half_width, follows_the_t_quantile_and_n_to_the_minus_three_halv
 
 TEST(combine, averages_repetitions_and_narrows_the_interval) {
   const std::vector<lg::estimate> reps = {{10, 3}, {12, 4}};
-  const auto c = lg::combine(reps);
+  const auto c = leakbench::reports::combine(reps);
   EXPECT_DOUBLE_EQ(c.value, 11);
   EXPECT_DOUBLE_EQ(c.half_width, 2.5);  // sqrt(9 + 16) / 2
 }
