@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/files.hpp"
+
 extern char** environ;
 
 namespace leakbench::test {
@@ -24,13 +26,6 @@ struct leakbench_result {
   std::string err;
   nlohmann::json report;
 };
-
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 /// leakbench started as a user starts it (no shell), with JSON output into `dir`.
 class leakbench_process {
@@ -96,20 +91,5 @@ inline std::map<std::string, nlohmann::json> by_name(const nlohmann::json& repor
   }
   return m;
 }
-
-/// A fresh temporary directory, removed with the object.
-class temp_dir {
- public:
-  temp_dir() {
-    char tmpl[] = "/tmp/leakbench_test_XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace leakbench::test

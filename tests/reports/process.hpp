@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/bench/leakbench_process.hpp"
+#include "tests/files.hpp"
 
 extern char** environ;
 

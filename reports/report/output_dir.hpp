@@ -1,0 +1,22 @@
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "reports/report/run_report.hpp"
+
+namespace leakbench::report {
+
+/// A report that could not be written; what() is one line naming the folder.
+class output_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Writes `f` into `dir` whole or not at all: into a fresh hidden sibling folder first, then
+/// renamed into place. An existing `dir` is replaced only if it is empty or holds nothing but
+/// what a report writes (.html, .md, .svg), and only once the new report is complete. On
+/// failure nothing is left behind and output_error says why.
+void write_report(const std::filesystem::path& dir, const files& f);
+
+}  // namespace leakbench::report

@@ -1,0 +1,270 @@
+#include "reports/report/run_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "reports/report/html.hpp"
+#include "reports/report/summary.hpp"
+#include "reports/report/svg_chart.hpp"
+#include "reports/results/series.hpp"
+#include "reports/results/units.hpp"
+
+namespace leakbench::report {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double k_mib = 1024.0 * 1024.0;
+
+/// Leaky solid and dark with filled circles, fixed dashed and light with open squares: apart
+/// in grey print by pattern, marker and tone, not by hue alone.
+style look_of(const std::string& variant, bool fit) {
+  style s;
+  if (variant == "fixed") {
+    s.stroke = "#3b7dd8";
+    s.dash = fit ? "8 3 2 3" : "7 4";
+    s.mark = marker::square;
+    s.filled = false;
+  } else {
+    s.stroke = "#202020";
+    s.dash = fit ? "2 3" : "";
+    s.mark = marker::circle;
+  }
+  if (fit) {
+    s.width = 1.3;
+    s.mark = marker::none;
+  }
+  return s;
+}
+
+struct variant_data {
+  const variant_summary* summary;
+  std::optional<reports::series> samples;
+};
+
+std::string describe(const reports::run& r) {
+  std::vector<std::string> parts;
+  if (const auto v = r.context_value("leakbench_version")) {
+    parts.push_back(
+        fmt::format("leakbench {} at {}", *v, r.context_value("git_commit").value_or("?")));
+  }
+  if (const auto d = r.context_value("date")) parts.push_back(*d);
+  if (const auto p = r.context_number("payload")) {
+    parts.push_back("payload " + reports::format_bytes(*p));
+  }
+  for (const char* key : {"retries", "warmup", "gc", "broker", "concurrency", "depth"}) {
+    if (const auto v = r.context_value(key)) parts.push_back(fmt::format("{} {}", key, *v));
+  }
+  if (const auto n = r.context_number("inject_leak"); n && *n > 0) {
+    parts.push_back("injected leak " + reports::format_bytes(*n) + " per attempt");
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : " · ") + p;
+  return out;
+}
+
+/// The fitted line at retry r, if the JSON has it.
+std::optional<double> fitted(const variant_summary& v, const reports::run& r, double retry) {
+  const auto reps = r.repetitions_of(v.key);
+  if (reps.empty() || !v.growth) return std::nullopt;
+  const auto start = reps.front()->number("rss_fit_start");
+  if (!start || !std::isfinite(*start)) return std::nullopt;
+  return *start + *reps.front()->number("rss_per_retry") * retry;
+}
+
+/// "fitted: leaky 1.006 MiB ± 355 B per retry, fixed 521 B ± 321 B".
+std::string slopes(const std::vector<variant_data>& vs) {
+  std::string out;
+  for (const auto& v : vs) {
+    const auto& s = *v.summary;
+    if (!s.growth) continue;
+    out += fmt::format("{}{} {} ± {}", out.empty() ? "fitted growth per retry: " : ", ",
+                       s.variant.empty() ? s.key : s.variant, reports::format_bytes(*s.growth),
+                       reports::format_bytes(s.half_width.value_or(0)));
+  }
+  return out;
+}
+
+chart retry_chart(const std::string& scenario, const std::vector<variant_data>& vs,
+                  const reports::run& r) {
+  chart c{.title = fmt::format("{}: RSS after each retry", scenario),
+          .subtitle = slopes(vs),
+          .x_label = "retry",
+          .y_label = "RSS (MiB)"};
+  for (const auto& v : vs) {
+    const auto& s = *v.summary;
+    series data{.name = s.variant.empty() ? s.key : s.variant, .look = look_of(s.variant, false)};
+    if (v.samples) {
+      for (std::size_t i = 0; i < v.samples->retries.size(); ++i) {
+        const double rss = v.samples->retries[i].rss;
+        data.line.push_back({static_cast<double>(i), rss / k_mib, ""});
+        data.markers.push_back({static_cast<double>(i), rss / k_mib,
+                                fmt::format("{}, retry {}: {:.2f} MiB", s.key, i, rss / k_mib)});
+      }
+    } else if (s.start && s.end && s.retries) {
+      // Without samples: the JSON's two ends; the fitted line shows the way between.
+      for (const auto& [x, y] : {std::pair{0.0, *s.start}, std::pair{*s.retries, *s.end}}) {
+        data.markers.push_back(
+            {x, y / k_mib, fmt::format("{}, retry {:.0f}: {:.2f} MiB", s.key, x, y / k_mib)});
+      }
+    }
+    c.data.push_back(std::move(data));
+    if (s.retries) {
+      const auto a = fitted(s, r, 0), b = fitted(s, r, *s.retries);
+      if (a && b) {
+        series fit{.name = fmt::format("{} fit", s.variant.empty() ? s.key : s.variant),
+                   .look = look_of(s.variant, true)};
+        fit.line = {{0, *a / k_mib, ""}, {*s.retries, *b / k_mib, ""}};
+        c.data.push_back(std::move(fit));
+      }
+    }
+  }
+  return c;
+}
+
+chart time_chart(const std::string& scenario, const std::vector<variant_data>& vs,
+                 const reports::run& r) {
+  chart c{.title = fmt::format("{}: RSS over time", scenario),
+          .subtitle = "markers: the sample after each retry; line: every sample",
+          .x_label = "time since the benchmark started (s)",
+          .y_label = "RSS (MiB)"};
+  for (const auto& v : vs) {
+    if (!v.samples) continue;
+    const auto& s = *v.summary;
+    const auto& retries = v.samples->retries;
+    series data{.name = s.variant.empty() ? s.key : s.variant, .look = look_of(s.variant, false)};
+    std::vector<reports::sample> all = retries;
+    all.insert(all.end(), v.samples->background.begin(), v.samples->background.end());
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.time < b.time; });
+    for (const auto& x : all) data.line.push_back({x.time, x.rss / k_mib, ""});
+    for (std::size_t i = 0; i < retries.size(); ++i) {
+      data.markers.push_back({retries[i].time, retries[i].rss / k_mib,
+                              fmt::format("{}, retry {} at {:.3f} s: {:.2f} MiB", s.key, i,
+                                          retries[i].time, retries[i].rss / k_mib)});
+    }
+    c.data.push_back(std::move(data));
+    series fit{.name = fmt::format("{} fit", s.variant.empty() ? s.key : s.variant),
+               .look = look_of(s.variant, true)};
+    for (std::size_t i = 0; i < retries.size(); ++i) {
+      if (const auto y = fitted(s, r, static_cast<double>(i))) {
+        fit.line.push_back({retries[i].time, *y / k_mib, ""});
+      }
+    }
+    if (!fit.line.empty()) c.data.push_back(std::move(fit));
+  }
+  return c;
+}
+
+std::vector<variant_data> load_series(const scenario_summary& s, const run_inputs& in,
+                                      std::size_t& found) {
+  std::vector<variant_data> out;
+  for (const auto& v : s.variants) {
+    variant_data d{&v, std::nullopt};
+    if (in.series && v.error.empty()) {
+      const fs::path file = *in.series / reports::series_file_name(v.key);
+      if (fs::exists(file)) {
+        d.samples = reports::read_series(file);
+        ++found;
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string file_stem(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out.empty() ? "_" : out;
+}
+
+files build_run_report(const run_inputs& in) {
+  const reports::run& r = *in.results;
+  if (in.series && !fs::is_directory(*in.series)) {
+    throw reports::input_error(
+        fmt::format("{}: no such folder (--series names leakbench's --series_out folder)",
+                    in.series->string()));
+  }
+  const auto scenarios = summarize(r);
+  files out;
+  std::string body = fmt::format("<h1>leakbench report</h1>\n<p class=\"meta\">{}<br>{}</p>\n",
+                                 escape(r.source), escape(describe(r)));
+  std::string md = fmt::format("# leakbench report\n\n{}  \n{}\n\n", markdown_text(r.source),
+                               markdown_text(describe(r)));
+  body += "<h2>Summary</h2>\n" + summary_html(scenarios);
+  md += summary_markdown(scenarios);
+  if (const auto gc = r.context_value("gc"); gc && gc->starts_with("every:")) {
+    const std::string note = fmt::format(
+        "This run collected cycles every {} finished attempts (--gc={}): RSS climbs for up to "
+        "{} attempts and falls back at each collection, a sawtooth in the charts below. The "
+        "fitted growth per retry flattens towards zero; the peak shows what was held between "
+        "collections.",
+        gc->substr(6), *gc, gc->substr(6));
+    body += fmt::format("<p class=\"note\">{}</p>\n", escape(note));
+    md += fmt::format("\n{}\n", markdown_text(note));
+  }
+  if (in.baseline != nullptr) {
+    const auto before = summarize(*in.baseline);
+    body += fmt::format("<h2>Against the baseline</h2>\n<p class=\"meta\">{}<br>{}</p>\n",
+                        escape(in.baseline->source), escape(describe(*in.baseline)));
+    body += baseline_html(scenarios, before);
+    md += fmt::format("\n## Against the baseline {}\n\n", markdown_text(in.baseline->source));
+    md += baseline_markdown(scenarios, before);
+  }
+  std::size_t found = 0;
+  std::vector<std::vector<variant_data>> data;
+  for (const auto& s : scenarios) data.push_back(load_series(s, in, found));
+  if (in.series && found == 0) {
+    throw reports::input_error(fmt::format(
+        "{}: holds no series file of {} (expected e.g. {}): is it this run's --series_out?",
+        in.series->string(), r.source,
+        reports::series_file_name(scenarios.front().variants.front().key)));
+  }
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const auto& s = scenarios[i];
+    const std::string stem = file_stem(s.name);
+    body += fmt::format("<h2 id=\"{}\">{}</h2>\n", escape(s.name), escape(s.name));
+    const bool any_series = std::any_of(data[i].begin(), data[i].end(), [](const variant_data& d) {
+      return d.samples.has_value();
+    });
+    const std::string retry_svg = render_svg(retry_chart(s.name, data[i], r));
+    out[stem + "_retries.svg"] = retry_svg;
+    if (any_series) {
+      const std::string time_svg = render_svg(time_chart(s.name, data[i], r));
+      out[stem + "_time.svg"] = time_svg;
+      body += "<figure>\n" + time_svg + "</figure>\n";
+    } else {
+      body +=
+          "<p class=\"note\">RSS over time needs the samples leakbench writes with "
+          "<code>--series_out=DIR</code>; give that folder to leakreport with "
+          "<code>--series DIR</code>. The chart below is drawn from the JSON alone: RSS "
+          "before the first retry and after the last, and the fitted line.</p>\n";
+    }
+    body += "<figure>\n" + retry_svg + "</figure>\n";
+    for (const auto& d : data[i]) {
+      if (in.series && !d.samples && d.summary->error.empty()) {
+        body += fmt::format(
+            "<p class=\"note\">{}: no {} in the series folder; drawn from the "
+            "JSON.</p>\n",
+            escape(d.summary->key), escape(reports::series_file_name(d.summary->key)));
+      }
+      if (!d.summary->error.empty()) {
+        body += fmt::format("<p class=\"error\">{} failed: {}</p>\n", escape(d.summary->key),
+                            escape(d.summary->error));
+      }
+    }
+  }
+  out["index.html"] = html_page("leakbench report: " + r.source, body);
+  out["summary.md"] = md;
+  return out;
+}
+
+}  // namespace leakbench::report

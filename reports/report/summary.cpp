@@ -1,0 +1,294 @@
+#include "reports/report/summary.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "reports/report/svg_chart.hpp"
+#include "reports/results/estimate.hpp"
+#include "reports/results/units.hpp"
+
+namespace leakbench::report {
+namespace {
+
+constexpr double k_mib = 1024.0 * 1024.0;
+
+std::optional<double> mean_of(const std::vector<const reports::benchmark_row*>& reps,
+                              const std::string& counter) {
+  const auto e = reports::combined(reps, counter, "");
+  return e ? std::optional<double>(e->value) : std::nullopt;
+}
+
+variant_summary summarize_variant(const reports::run& r, const std::string& key) {
+  variant_summary v;
+  v.key = key;
+  const auto slash = key.rfind('/');
+  v.variant = slash == std::string::npos ? "" : key.substr(slash + 1);
+  const auto reps = r.repetitions_of(key);
+  v.repetitions = reps.size();
+  for (const auto* row : reps) {
+    if (row->error_occurred) v.error = row->error_message.empty() ? "failed" : row->error_message;
+  }
+  if (!v.error.empty()) return v;
+  if (const auto g = reports::combined(reps, "rss_per_retry", "rss_ci95")) {
+    v.growth = g->value;
+    v.half_width = g->half_width;
+  }
+  v.start = mean_of(reps, "rss_start");
+  v.end = mean_of(reps, "rss_end");
+  v.peak = mean_of(reps, "peak_rss");
+  v.expected = mean_of(reps, "expected_per_retry");
+  v.r2 = mean_of(reps, "rss_r2");
+  v.retained = mean_of(reps, "retained");
+  v.reclaimed = mean_of(reps, "reclaimed");
+  v.payload = mean_of(reps, "payload");
+  v.retries = mean_of(reps, "retries");
+  if (v.growth && v.payload) v.level = classify(*v.growth, v.half_width.value_or(0), *v.payload);
+  return v;
+}
+
+/// A number cell: shown as `shown`, exact in data-value and on hover.
+std::string cell(const std::optional<double>& v, const std::string& shown,
+                 const std::string& cls = "") {
+  const std::string klass = cls.empty() ? "" : fmt::format(" class=\"{}\"", cls);
+  if (!v) return fmt::format("<td{}>–</td>", klass);
+  return fmt::format("<td{} data-value=\"{:.17g}\" title=\"{:.17g}\">{}</td>", klass, *v, *v,
+                     escape(shown));
+}
+
+std::string mib(const std::optional<double>& v) {
+  return v ? fmt::format("{:.1f}", *v / k_mib) : "–";
+}
+std::string bytes(const std::optional<double>& v) { return v ? reports::format_bytes(*v) : "–"; }
+std::string r2(const std::optional<double>& v) { return v ? fmt::format("{:.3f}", *v) : "–"; }
+
+/// The text cells of one variant's row, in column order, shared by HTML and Markdown.
+std::vector<std::pair<std::optional<double>, std::string>> columns(const variant_summary& v) {
+  return {{v.start, mib(v.start)},
+          {v.end, mib(v.end)},
+          {v.peak, mib(v.peak)},
+          {v.growth, bytes(v.growth)},
+          {v.expected, bytes(v.expected)},
+          {v.half_width, v.half_width ? "± " + bytes(v.half_width) : "–"},
+          {v.r2, r2(v.r2)},
+          {v.retained, bytes(v.retained)},
+          {v.reclaimed, bytes(v.reclaimed)}};
+}
+
+constexpr std::string_view k_heads[] = {"start RSS (MiB)",
+                                        "end RSS (MiB)",
+                                        "peak RSS (MiB)",
+                                        "growth / retry",
+                                        "expected",
+                                        "±95%",
+                                        "R²",
+                                        "retained",
+                                        "reclaimed"};
+
+const variant_summary* find(const std::vector<scenario_summary>& all, const std::string& key) {
+  for (const auto& s : all) {
+    for (const auto& v : s.variants) {
+      if (v.key == key) return &v;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string markdown_text(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else if (static_cast<unsigned char>(c) >= 0x20) {
+      if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`' || c == '[' || c == ']') {
+        out += '\\';
+      }
+      out += c;
+    }
+  }
+  return out;
+}
+
+const char* to_string(severity s) {
+  switch (s) {
+    case severity::none:
+      return "none";
+    case severity::low:
+      return "low";
+    case severity::critical:
+      return "critical";
+    case severity::catastrophic:
+      return "catastrophic";
+    case severity::unknown:
+      break;
+  }
+  return "n/a";
+}
+
+severity classify(double growth, double half_width, double payload) {
+  if (!std::isfinite(growth) || !(payload > 0)) return severity::unknown;
+  const double ratio = growth / payload;
+  if (ratio < 0.01 || growth - std::abs(half_width) <= 0) return severity::none;
+  if (ratio < 0.5) return severity::low;
+  if (ratio < 2) return severity::critical;
+  return severity::catastrophic;
+}
+
+std::string_view severity_thresholds() {
+  return "Severity is the growth per retry g against the payload P: none below 1% of P (or when "
+         "the 95% interval cannot tell g from zero), low below P/2, critical below 2P (a failed "
+         "task keeps about its payload, like the write-up's single exception: 37 MB to 4.9 GB), "
+         "catastrophic at 2P and above (chained exceptions, concurrent failures).";
+}
+
+std::vector<scenario_summary> summarize(const reports::run& r) {
+  std::vector<scenario_summary> out;
+  bool leakbench = false;
+  for (const auto& key : r.keys()) {
+    const auto slash = key.rfind('/');
+    const std::string scenario = slash == std::string::npos ? key : key.substr(0, slash);
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const scenario_summary& s) { return s.name == scenario; });
+    if (it == out.end()) it = out.insert(out.end(), scenario_summary{scenario, {}});
+    auto v = summarize_variant(r, key);
+    leakbench = leakbench || v.growth || !v.error.empty();
+    it->variants.push_back(std::move(v));
+  }
+  if (!leakbench) {
+    throw reports::input_error(fmt::format(
+        "{}: no benchmark carries leakbench's rss_per_retry counter: not a leakbench run",
+        r.source));
+  }
+  for (auto& s : out) {
+    std::stable_sort(s.variants.begin(), s.variants.end(), [](const auto& a, const auto& b) {
+      return a.variant == "leaky" && b.variant != "leaky";
+    });
+  }
+  return out;
+}
+
+std::string summary_html(const std::vector<scenario_summary>& scenarios) {
+  std::string out =
+      "<table class=\"summary\">\n<thead><tr><th class=\"name\">scenario</th>"
+      "<th class=\"name\">variant</th>";
+  for (const auto h : k_heads) out += fmt::format("<th>{}</th>", escape(h));
+  out += "<th class=\"name\">severity</th></tr></thead>\n<tbody>\n";
+  for (const auto& s : scenarios) {
+    for (std::size_t i = 0; i < s.variants.size(); ++i) {
+      const auto& v = s.variants[i];
+      out += fmt::format("<tr{} data-benchmark=\"{}\">", i == 0 ? " class=\"first\"" : "",
+                         escape(v.key));
+      if (i == 0) {
+        out += fmt::format("<td class=\"name\" rowspan=\"{}\"><a href=\"#{}\">{}</a></td>",
+                           s.variants.size(), escape(s.name), escape(s.name));
+      }
+      out += fmt::format("<td class=\"name\">{}</td>", escape(v.variant));
+      if (!v.error.empty()) {
+        out += fmt::format("<td class=\"name error\" colspan=\"{}\">failed: {}</td></tr>\n",
+                           std::size(k_heads) + 1, escape(v.error));
+        continue;
+      }
+      for (const auto& [value, shown] : columns(v)) out += cell(value, shown);
+      out += fmt::format("<td class=\"name sev-{0}\">{0}</td></tr>\n", to_string(v.level));
+    }
+  }
+  out += "</tbody>\n</table>\n";
+  out += fmt::format("<p class=\"note\">{}</p>\n", escape(severity_thresholds()));
+  return out;
+}
+
+std::string summary_markdown(const std::vector<scenario_summary>& scenarios) {
+  std::string out = "| scenario | variant |";
+  for (const auto h : k_heads) out += fmt::format(" {} |", h);
+  out += " severity |\n|---|---|";
+  for (std::size_t i = 0; i < std::size(k_heads); ++i) out += "---:|";
+  out += "---|\n";
+  for (const auto& s : scenarios) {
+    for (std::size_t i = 0; i < s.variants.size(); ++i) {
+      const auto& v = s.variants[i];
+      out +=
+          fmt::format("| {} | {} |", i == 0 ? markdown_text(s.name) : "", markdown_text(v.variant));
+      if (!v.error.empty()) {
+        out += fmt::format(" failed: {} |", markdown_text(v.error));
+        for (std::size_t k = 1; k < std::size(k_heads) + 1; ++k) out += " |";
+        out += "\n";
+        continue;
+      }
+      for (const auto& [value, shown] : columns(v))
+        out += fmt::format(" {} |", markdown_text(shown));
+      out += fmt::format(" {} |\n", to_string(v.level));
+    }
+  }
+  out += fmt::format("\n{}\n", severity_thresholds());
+  return out;
+}
+
+namespace {
+
+struct change_row {
+  std::string scenario, variant;
+  std::optional<double> before, now;
+};
+
+std::vector<change_row> changes(const std::vector<scenario_summary>& now,
+                                const std::vector<scenario_summary>& before) {
+  std::vector<change_row> rows;
+  for (const auto& s : now) {
+    for (const auto& v : s.variants) {
+      const auto* b = find(before, v.key);
+      rows.push_back({s.name, v.variant, b ? b->growth : std::nullopt, v.growth});
+    }
+  }
+  for (const auto& s : before) {
+    for (const auto& v : s.variants) {
+      if (find(now, v.key) == nullptr) rows.push_back({s.name, v.variant, v.growth, std::nullopt});
+    }
+  }
+  return rows;
+}
+
+std::string change_text(const change_row& r) {
+  if (!r.before || !r.now) return r.before ? "gone" : "new";
+  const double d = *r.now - *r.before;
+  std::string text = fmt::format("{}{}", d >= 0 ? "+" : "", reports::format_bytes(d));
+  if (std::abs(*r.before) >= 1024) text += fmt::format(" ({:+.1f}%)", 100 * d / *r.before);
+  return text;
+}
+
+}  // namespace
+
+std::string baseline_html(const std::vector<scenario_summary>& now,
+                          const std::vector<scenario_summary>& before) {
+  std::string out =
+      "<table class=\"baseline\">\n<thead><tr><th class=\"name\">scenario</th><th "
+      "class=\"name\">variant</th><th>baseline growth / retry</th><th>growth / retry</th>"
+      "<th>change</th></tr></thead>\n<tbody>\n";
+  for (const auto& r : changes(now, before)) {
+    const std::optional<double> delta =
+        r.before && r.now ? std::optional<double>(*r.now - *r.before) : std::nullopt;
+    out += fmt::format("<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>{}{}{}</tr>\n",
+                       escape(r.scenario), escape(r.variant), cell(r.before, bytes(r.before)),
+                       cell(r.now, bytes(r.now)), cell(delta, change_text(r)));
+  }
+  return out + "</tbody>\n</table>\n";
+}
+
+std::string baseline_markdown(const std::vector<scenario_summary>& now,
+                              const std::vector<scenario_summary>& before) {
+  std::string out =
+      "| scenario | variant | baseline growth / retry | growth / retry | change |\n"
+      "|---|---|---:|---:|---:|\n";
+  for (const auto& r : changes(now, before)) {
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", markdown_text(r.scenario),
+                       markdown_text(r.variant), bytes(r.before), bytes(r.now), change_text(r));
+  }
+  return out;
+}
+
+}  // namespace leakbench::report

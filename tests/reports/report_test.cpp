@@ -1,0 +1,270 @@
+// leakreport's report of one run: the numbers are the JSON's, the charts are well-formed SVG
+// with hover text and escaped names, the same input gives the same files, and every bad input
+// is one clear error.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <pugixml.hpp>
+#include <regex>
+
+#include "reports/report/output_dir.hpp"
+#include "reports/report/run_report.hpp"
+#include "reports/report/summary.hpp"
+#include "reports/results/series.hpp"
+#include "reports/results/units.hpp"
+#include "tests/files.hpp"
+#include "tests/reports/golden.hpp"
+
+namespace fs = std::filesystem;
+namespace lr = leakbench::reports;
+namespace rp = leakbench::report;
+namespace lt = leakbench::test;
+using lt::data_path;
+using lt::recorded_run;
+
+namespace {
+
+rp::files report_of(const lr::run& run, const char* series = nullptr,
+                    const lr::run* baseline = nullptr) {
+  rp::run_inputs in{.results = &run, .baseline = baseline};
+  if (series != nullptr) in.series = data_path(std::string("series/") + series);
+  return rp::build_run_report(in);
+}
+
+/// The data-value attributes of the summary row of `benchmark`, in column order.
+std::vector<double> row_values(const std::string& html, const std::string& benchmark) {
+  const auto start = html.find("data-benchmark=\"" + benchmark + "\"");
+  EXPECT_NE(start, std::string::npos) << benchmark;
+  const std::string row = html.substr(start, html.find("</tr>", start) - start);
+  std::vector<double> values;
+  static const std::regex value(R"re(data-value="([^"]+)")re");
+  for (std::sregex_iterator it(row.begin(), row.end(), value), end; it != end; ++it) {
+    values.push_back(std::stod((*it)[1]));
+  }
+  return values;
+}
+
+std::string input_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const lr::input_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(run_report, the_summary_numbers_are_the_jsons_to_the_last_digit) {
+  const auto run = recorded_run("clean.json");
+  const auto files = report_of(run, "clean");
+  const std::string& html = files.at("index.html");
+  for (const auto& key : run.keys()) {
+    const auto* row = run.repetitions_of(key).at(0);
+    std::vector<double> expected;
+    for (const char* counter :
+         {"rss_start", "rss_end", "peak_rss", "rss_per_retry", "expected_per_retry", "rss_ci95",
+          "rss_r2", "retained", "reclaimed"}) {
+      expected.push_back(*row->number(counter));
+    }
+    EXPECT_EQ(row_values(html, key), expected) << key;
+  }
+  // The Markdown shows the same values, rounded the same way.
+  const std::string& md = files.at("summary.md");
+  const auto* nested = run.repetitions_of("Nested/leaky").at(0);
+  EXPECT_NE(md.find(fmt::format("| 2.009 MiB | 2 MiB | ± {} |",
+                                lr::format_bytes(*nested->number("rss_ci95")))),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(lr::format_bytes(*nested->number("rss_per_retry")), "2.009 MiB");
+}
+
+TEST(run_report, severity_follows_the_payload_multiples) {
+  const auto scenarios = rp::summarize(recorded_run("clean.json"));
+  std::map<std::string, std::string> level;
+  for (const auto& s : scenarios) {
+    for (const auto& v : s.variants) level[v.key] = rp::to_string(v.level);
+  }
+  EXPECT_EQ(level["Single/leaky"], "critical");
+  EXPECT_EQ(level["Nested/leaky"], "catastrophic");
+  EXPECT_EQ(level["Concurrent/leaky"], "catastrophic") << "5 x P/2 = 2.5P";
+  EXPECT_EQ(level["LargeResult/leaky"], "none");
+  for (const auto& [key, l] : level) {
+    if (key.ends_with("/fixed")) {
+      EXPECT_EQ(l, "none") << key;
+    }
+  }
+  const double p = 1 << 20;
+  EXPECT_EQ(rp::classify(0.005 * p, 0, p), rp::severity::none);
+  EXPECT_EQ(rp::classify(0.02 * p, 0, p), rp::severity::low);
+  EXPECT_EQ(rp::classify(0.02 * p, 0.03 * p, p), rp::severity::none) << "indistinguishable from 0";
+  EXPECT_EQ(rp::classify(0.5 * p, 0, p), rp::severity::critical);
+  EXPECT_EQ(rp::classify(2 * p, 0, p), rp::severity::catastrophic);
+  EXPECT_EQ(rp::classify(p, 0, 0), rp::severity::unknown);
+  const auto files = report_of(recorded_run("clean.json"));
+  EXPECT_NE(files.at("index.html").find("catastrophic at 2P and above"), std::string::npos)
+      << "the thresholds are stated under the table";
+  EXPECT_NE(files.at("summary.md").find("catastrophic at 2P and above"), std::string::npos);
+}
+
+TEST(run_report, every_chart_is_well_formed_svg_with_hover_text_on_every_sample) {
+  const auto run = recorded_run("clean.json");
+  const auto files = report_of(run, "clean");
+  std::size_t svgs = 0;
+  for (const auto& [name, content] : files) {
+    if (!name.ends_with(".svg")) continue;
+    ++svgs;
+    pugi::xml_document doc;
+    ASSERT_TRUE(doc.load_string(content.c_str())) << name;
+    const auto svg = doc.child("svg");
+    EXPECT_STREQ(svg.attribute("xmlns").value(), "http://www.w3.org/2000/svg") << name;
+    for (const char* label : {"RSS (MiB)"}) {
+      EXPECT_NE(content.find(label), std::string::npos) << name << ": an axis title with its unit";
+    }
+    EXPECT_NE(content.find(name.ends_with("_time.svg") ? "time since the benchmark started (s)"
+                                                       : ">retry<"),
+              std::string::npos)
+        << name;
+    // One hoverable marker per retry sample of each variant: the start plus 12 retries.
+    std::size_t hover = 0;
+    for (const auto& node : svg.select_nodes("//*[@class='pt']/title")) {
+      (void)node;
+      ++hover;
+    }
+    EXPECT_EQ(hover, 2u * 13) << name;
+    if (name.starts_with("Single_")) {
+      EXPECT_NE(content.find("<title>Single/leaky, retry 12"), std::string::npos) << name;
+    }
+  }
+  EXPECT_EQ(svgs, 14u) << "a time chart and a retry chart per scenario";
+  // The page embeds the same charts it writes beside itself.
+  for (const auto& [name, content] : files) {
+    if (name.ends_with(".svg")) {
+      EXPECT_NE(files.at("index.html").find(content), std::string::npos) << name;
+    }
+  }
+}
+
+TEST(run_report, names_from_the_file_are_escaped_everywhere) {
+  // The recorded run, with one benchmark renamed as a hostile file could name it.
+  std::string text = lt::read_data("runs/single_only.json");
+  for (std::size_t at; (at = text.find("Single/leaky")) != std::string::npos;) {
+    text.replace(at, 12, R"(<script>x</script>&\"q\"/leaky)");
+  }
+  const auto run = lr::parse_run(text, "hostile<b>.json");
+  const auto files = rp::build_run_report({.results = &run});
+  for (const auto& [name, content] : files) {
+    EXPECT_EQ(content.find("<script"), std::string::npos) << name;
+    EXPECT_EQ(content.find("<b>"), std::string::npos) << name;
+    if (name.ends_with(".svg")) {
+      pugi::xml_document doc;
+      EXPECT_TRUE(doc.load_string(content.c_str())) << name;
+    }
+  }
+  EXPECT_NE(files.at("index.html").find("&lt;script&gt;x&lt;/script&gt;&amp;&quot;q&quot;"),
+            std::string::npos);
+  EXPECT_TRUE(files.count("_script_x__script___q__retries.svg")) << "a safe file name";
+}
+
+TEST(run_report, without_series_the_retry_chart_comes_from_the_json_and_the_page_says_so) {
+  const auto run = recorded_run("clean.json");
+  const auto files = report_of(run);
+  for (const auto& [name, content] : files) {
+    EXPECT_FALSE(name.ends_with("_time.svg")) << name << ": no time view without samples";
+  }
+  const std::string& page = files.at("index.html");
+  EXPECT_NE(page.find("RSS over time needs the samples leakbench writes with "
+                      "<code>--series_out=DIR</code>"),
+            std::string::npos);
+  // Each variant: its start and end from the JSON, hoverable, and its fitted line.
+  const std::string& svg = files.at("Nested_retries.svg");
+  const auto* leaky = run.repetitions_of("Nested/leaky").at(0);
+  EXPECT_NE(svg.find(fmt::format("<title>Nested/leaky, retry 0: {:.2f} MiB</title>",
+                                 *leaky->number("rss_start") / 1048576)),
+            std::string::npos);
+  EXPECT_NE(svg.find(fmt::format("<title>Nested/leaky, retry 12: {:.2f} MiB</title>",
+                                 *leaky->number("rss_end") / 1048576)),
+            std::string::npos);
+  EXPECT_NE(svg.find("leaky fit"), std::string::npos);
+}
+
+TEST(run_report, a_gc_run_says_why_its_lines_are_saw_teeth) {
+  const auto run = recorded_run("gc_every_5.json");
+  const auto files = report_of(run, "gc_every_5");
+  EXPECT_NE(files.at("index.html").find("collected cycles every 5 finished attempts"),
+            std::string::npos);
+  // The samples themselves: RSS falls back at every fifth retry of the leaky variant.
+  const auto samples = lr::read_series(data_path("series/gc_every_5/Single_leaky.csv"));
+  ASSERT_EQ(samples.retries.size(), 21u);
+  for (std::size_t i = 5; i < samples.retries.size(); i += 5) {
+    EXPECT_LT(samples.retries[i].rss, samples.retries[i - 1].rss - 3.5 * 1048576) << i;
+  }
+}
+
+TEST(run_report, the_baseline_reads_as_one_before_and_after_table) {
+  const auto now = recorded_run("clean.json"), before = recorded_run("inject_64KiB.json");
+  const auto files = report_of(now, nullptr, &before);
+  const std::string& html = files.at("index.html");
+  EXPECT_NE(html.find("<h2>Against the baseline</h2>"), std::string::npos);
+  const auto* a = before.repetitions_of("Single/fixed").at(0);
+  const auto* b = now.repetitions_of("Single/fixed").at(0);
+  const double delta = *b->number("rss_per_retry") - *a->number("rss_per_retry");
+  EXPECT_NE(html.find(fmt::format("data-value=\"{:.17g}\"", delta)), std::string::npos);
+  EXPECT_NE(files.at("summary.md").find("## Against the baseline"), std::string::npos);
+}
+
+TEST(run_report, the_same_input_gives_the_same_files) {
+  const auto run = recorded_run("single_only.json"), baseline = recorded_run("clean.json");
+  const auto files = report_of(run, "single_only", &baseline);
+  EXPECT_EQ(files, report_of(run, "single_only", &baseline));
+  lt::expect_golden(files, "single_only");
+}
+
+TEST(run_report, bad_inputs_are_one_clear_error) {
+  const auto run = recorded_run("clean.json");
+  EXPECT_EQ(input_error_of(
+                [&] { rp::build_run_report({.results = &run, .series = "/nonexistent/series"}); }),
+            "/nonexistent/series: no such folder (--series names leakbench's --series_out "
+            "folder)");
+  lt::temp_dir empty;
+  EXPECT_TRUE(
+      input_error_of([&] { rp::build_run_report({.results = &run, .series = empty.path()}); })
+          .ends_with("holds no series file of clean.json (expected e.g. "
+                     "Single_leaky.csv): is it this run's --series_out?"));
+  const auto other = recorded_run("cache_bench.json");
+  EXPECT_EQ(input_error_of([&] { rp::build_run_report({.results = &other}); }),
+            "cache_bench.json: no benchmark carries leakbench's rss_per_retry counter: not a "
+            "leakbench run");
+  std::ofstream(empty.path() / "Single_leaky.csv") << "kind,time_s,retry,rss_bytes,heap_bytes,"
+                                                      "malloc_heap_bytes\nretry,0.1,0,1,2\n";
+  EXPECT_EQ(
+      input_error_of([&] { rp::build_run_report({.results = &run, .series = empty.path()}); }),
+      (empty.path() / "Single_leaky.csv").string() + ":2: expected 6 fields, found 5");
+}
+
+TEST(write_report, replaces_a_previous_report_whole_and_leaves_nothing_behind_on_failure) {
+  lt::temp_dir dir;
+  const fs::path out = dir.path() / "report";
+  rp::write_report(out, {{"index.html", "one"}, {"a.svg", "a"}});
+  rp::write_report(out, {{"index.html", "two"}, {"b.svg", "b"}});
+  EXPECT_FALSE(fs::exists(out / "a.svg")) << "replaced whole";
+  EXPECT_EQ(lt::slurp(out / "index.html"), "two");
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) entries += e.exists();
+  EXPECT_EQ(entries, 1u) << "no staging folder left";
+
+  // A folder with other files in it is not a report to replace.
+  const fs::path mine = dir.path() / "mine";
+  fs::create_directories(mine);
+  std::ofstream(mine / "notes.txt") << "keep";
+  EXPECT_THROW(rp::write_report(mine, {{"index.html", "x"}}), rp::output_error);
+  EXPECT_EQ(lt::slurp(mine / "notes.txt"), "keep");
+  // Below a file: nothing can be made, nothing is left.
+  std::ofstream(dir.path() / "file") << "x";
+  EXPECT_THROW(rp::write_report(dir.path() / "file" / "report", {{"index.html", "x"}}),
+               rp::output_error);
+  std::size_t after = 0;
+  for (const auto& e : fs::directory_iterator(dir.path())) after += e.exists();
+  EXPECT_EQ(after, 3u) << "report, mine, file";
+}
