@@ -203,11 +203,11 @@ files build_run_report(const run_inputs& in) {
   md += summary_markdown(scenarios);
   if (const auto gc = r.context_value("gc"); gc && gc->starts_with("every:")) {
     const std::string note = fmt::format(
-        "This run collected cycles every {} finished attempts (--gc={}): RSS climbs for up to "
-        "{} attempts and falls back at each collection, a sawtooth in the charts below. The "
-        "fitted growth per retry flattens towards zero; the peak shows what was held between "
-        "collections.",
-        gc->substr(6), *gc, gc->substr(6));
+        "This run collected cycles every {} finished attempts (--gc={}): RSS climbs while "
+        "failed attempts accumulate and falls back at each collection, a sawtooth in the charts "
+        "below. The fitted growth per retry flattens towards zero and the severity with it; the "
+        "peak shows what was held between collections.",
+        gc->substr(6), *gc);
     body += fmt::format("<p class=\"note\">{}</p>\n", escape(note));
     md += fmt::format("\n{}\n", markdown_text(note));
   }
