@@ -5,45 +5,14 @@
 
 #include "reports/gate/outcome.hpp"
 #include "reports/gate/text.hpp"
+#include "reports/results/markdown.hpp"
 #include "reports/results/units.hpp"
 
 namespace leakbench::gate {
 namespace {
 
-/// `s` safe inside a GitHub-flavoured Markdown table cell.
-std::string md(std::string_view s) {
-  std::string out;
-  for (const char c : printable(s)) {
-    switch (c) {
-      case '|':
-      case '\\':
-      case '*':
-      case '_':
-      case '`':
-      case '[':
-      case ']':
-      case '#':
-        out += '\\';
-        out += c;
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '\t':
-        out += ' ';
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+/// `s` safe inside a Markdown table cell.
+std::string md(std::string_view s) { return reports::markdown_escape(printable(s)); }
 
 /// `s` as an inline code span in a table cell: names read as they are, nothing to escape but
 /// the cell separator.

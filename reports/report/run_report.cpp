@@ -8,6 +8,7 @@
 #include "reports/report/html.hpp"
 #include "reports/report/summary.hpp"
 #include "reports/report/svg_chart.hpp"
+#include "reports/results/markdown.hpp"
 #include "reports/results/series.hpp"
 #include "reports/results/units.hpp"
 
@@ -197,8 +198,9 @@ files build_run_report(const run_inputs& in) {
   files out;
   std::string body = fmt::format("<h1>leakbench report</h1>\n<p class=\"meta\">{}<br>{}</p>\n",
                                  escape(r.source), escape(describe(r)));
-  std::string md = fmt::format("# leakbench report\n\n{}  \n{}\n\n", markdown_text(r.source),
-                               markdown_text(describe(r)));
+  std::string md =
+      fmt::format("# leakbench report\n\n{}  \n{}\n\n", reports::markdown_escape(r.source),
+                  reports::markdown_escape(describe(r)));
   body += "<h2>Summary</h2>\n" + summary_html(scenarios);
   md += summary_markdown(scenarios);
   if (const auto gc = r.context_value("gc"); gc && gc->starts_with("every:")) {
@@ -209,14 +211,15 @@ files build_run_report(const run_inputs& in) {
         "peak shows what was held between collections.",
         gc->substr(6), *gc);
     body += fmt::format("<p class=\"note\">{}</p>\n", escape(note));
-    md += fmt::format("\n{}\n", markdown_text(note));
+    md += fmt::format("\n{}\n", reports::markdown_escape(note));
   }
   if (in.baseline != nullptr) {
     const auto before = summarize(*in.baseline);
     body += fmt::format("<h2>Against the baseline</h2>\n<p class=\"meta\">{}<br>{}</p>\n",
                         escape(in.baseline->source), escape(describe(*in.baseline)));
     body += baseline_html(scenarios, before);
-    md += fmt::format("\n## Against the baseline {}\n\n", markdown_text(in.baseline->source));
+    md += fmt::format("\n## Against the baseline {}\n\n",
+                      reports::markdown_escape(in.baseline->source));
     md += baseline_markdown(scenarios, before);
   }
   std::size_t found = 0;

@@ -6,6 +6,7 @@
 
 #include "reports/report/svg_chart.hpp"
 #include "reports/results/estimate.hpp"
+#include "reports/results/markdown.hpp"
 #include "reports/results/units.hpp"
 
 namespace leakbench::report {
@@ -95,25 +96,6 @@ const variant_summary* find(const std::vector<scenario_summary>& all, const std:
 }
 
 }  // namespace
-
-std::string markdown_text(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '&') {
-      out += "&amp;";
-    } else if (static_cast<unsigned char>(c) >= 0x20) {
-      if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`' || c == '[' || c == ']') {
-        out += '\\';
-      }
-      out += c;
-    }
-  }
-  return out;
-}
 
 const char* to_string(severity s) {
   switch (s) {
@@ -212,16 +194,16 @@ std::string summary_markdown(const std::vector<scenario_summary>& scenarios) {
   for (const auto& s : scenarios) {
     for (std::size_t i = 0; i < s.variants.size(); ++i) {
       const auto& v = s.variants[i];
-      out +=
-          fmt::format("| {} | {} |", i == 0 ? markdown_text(s.name) : "", markdown_text(v.variant));
+      out += fmt::format("| {} | {} |", i == 0 ? reports::markdown_escape(s.name) : "",
+                         reports::markdown_escape(v.variant));
       if (!v.error.empty()) {
-        out += fmt::format(" failed: {} |", markdown_text(v.error));
+        out += fmt::format(" failed: {} |", reports::markdown_escape(v.error));
         for (std::size_t k = 1; k < std::size(k_heads) + 1; ++k) out += " |";
         out += "\n";
         continue;
       }
       for (const auto& [value, shown] : columns(v))
-        out += fmt::format(" {} |", markdown_text(shown));
+        out += fmt::format(" {} |", reports::markdown_escape(shown));
       out += fmt::format(" {} |\n", to_string(v.level));
     }
   }
@@ -285,8 +267,9 @@ std::string baseline_markdown(const std::vector<scenario_summary>& now,
       "| scenario | variant | baseline growth / retry | growth / retry | change |\n"
       "|---|---|---:|---:|---:|\n";
   for (const auto& r : changes(now, before)) {
-    out += fmt::format("| {} | {} | {} | {} | {} |\n", markdown_text(r.scenario),
-                       markdown_text(r.variant), bytes(r.before), bytes(r.now), change_text(r));
+    out += fmt::format("| {} | {} | {} | {} | {} |\n", reports::markdown_escape(r.scenario),
+                       reports::markdown_escape(r.variant), bytes(r.before), bytes(r.now),
+                       change_text(r));
   }
   return out;
 }

@@ -44,9 +44,6 @@ struct scenario_summary {
 /// Throws reports::input_error if no benchmark carries leakbench's rss_per_retry.
 std::vector<scenario_summary> summarize(const reports::run& r);
 
-/// `s` safe as Markdown text and in a table cell: markup characters escaped, HTML's quoted.
-std::string markdown_text(std::string_view s);
-
 /// The summary table, in HTML; every number carries its exact value in data-value.
 std::string summary_html(const std::vector<scenario_summary>& scenarios);
 
