@@ -5,10 +5,12 @@
 #include <vector>
 
 #include "reports/gate/budgets.hpp"
-#include "reports/gate/interval.hpp"
+#include "reports/results/estimate.hpp"
 #include "reports/results/run.hpp"
 
 namespace leakbench::gate {
+
+using reports::estimate;
 
 /// How a counter moved against the baseline.
 enum class change {

@@ -2,13 +2,8 @@
 
 #include <cstddef>
 #include <optional>
-#include <span>
-
-#include "reports/results/estimate.hpp"
 
 namespace leakbench::gate {
-
-using reports::estimate;
 
 /// How many points a least-squares slope over consecutive retries needs for the half-width of
 /// its 95% interval to fall below `target`, when it is `half_width` at `points` points and the

@@ -5,7 +5,7 @@
 
 #include "reports/gate/outcome.hpp"
 #include "reports/gate/text.hpp"
-#include "reports/results/markdown.hpp"
+#include "reports/results/text.hpp"
 #include "reports/results/units.hpp"
 
 namespace leakbench::gate {

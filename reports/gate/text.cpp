@@ -28,20 +28,6 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return out;
 }
 
-std::string printable(std::string_view s, bool keep_newlines) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t' && !(keep_newlines && c == '\n')) || u == 0x7F) {
-      out += "\xEF\xBF\xBD";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string signed_value(double delta, bool bytes) {
   return fmt::format("{}{}", delta >= 0 ? "+" : "", reports::format_value(delta, bytes));
 }
@@ -52,18 +38,7 @@ std::string describe_run(const reports::run& r) {
   for (const auto& k : keys) reps = std::max(reps, r.repetitions_of(k).size());
   std::string line = fmt::format("{}: {} benchmarks", r.source, keys.size());
   if (reps > 1) line += fmt::format(" x {} repetitions", reps);
-  std::vector<std::string> config;
-  if (const auto v = r.context_value("leakbench_version")) {
-    config.push_back(
-        fmt::format("leakbench {} at {}", *v, r.context_value("git_commit").value_or("?")));
-  }
-  if (const auto p = r.context_number("payload")) {
-    config.push_back("payload " + reports::format_bytes(*p));
-  }
-  for (const char* key : {"retries", "warmup", "gc", "broker"}) {
-    if (const auto v = r.context_value(key)) config.push_back(fmt::format("{} {}", key, *v));
-  }
-  if (const auto d = r.context_value("date")) config.push_back(*d);
+  const auto config = reports::describe_configuration(r);
   if (!config.empty()) line += " (" + join(config, ", ") + ")";
   return printable(line);
 }

@@ -8,6 +8,7 @@
 
 #include "reports/gate/outcome.hpp"
 #include "reports/results/run.hpp"
+#include "reports/results/text.hpp"
 
 namespace leakbench::gate {
 
@@ -20,9 +21,7 @@ std::string pad(std::string_view s, std::size_t width);
 /// The parts joined with `separator`.
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
-/// `s` with control characters (other than tab, and newline if `keep_newlines`) replaced by
-/// U+FFFD: text from an input file made safe for XML and one-line output.
-std::string printable(std::string_view s, bool keep_newlines = false);
+using reports::printable;
 
 /// A change with its sign: "+64 KiB", "-512 B".
 std::string signed_value(double delta, bool bytes);

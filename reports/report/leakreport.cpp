@@ -2,7 +2,6 @@
 // leakbench's files only.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <iostream>
 #include <optional>
 
 #include "reports/report/history.hpp"

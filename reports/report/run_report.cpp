@@ -8,8 +8,8 @@
 #include "reports/report/html.hpp"
 #include "reports/report/summary.hpp"
 #include "reports/report/svg_chart.hpp"
-#include "reports/results/markdown.hpp"
 #include "reports/results/series.hpp"
+#include "reports/results/text.hpp"
 #include "reports/results/units.hpp"
 
 namespace leakbench::report {
@@ -45,18 +45,7 @@ struct variant_data {
 };
 
 std::string describe(const reports::run& r) {
-  std::vector<std::string> parts;
-  if (const auto v = r.context_value("leakbench_version")) {
-    parts.push_back(
-        fmt::format("leakbench {} at {}", *v, r.context_value("git_commit").value_or("?")));
-  }
-  if (const auto d = r.context_value("date")) parts.push_back(*d);
-  if (const auto p = r.context_number("payload")) {
-    parts.push_back("payload " + reports::format_bytes(*p));
-  }
-  for (const char* key : {"retries", "warmup", "gc", "broker", "concurrency", "depth"}) {
-    if (const auto v = r.context_value(key)) parts.push_back(fmt::format("{} {}", key, *v));
-  }
+  auto parts = reports::describe_configuration(r);
   if (const auto n = r.context_number("inject_leak"); n && *n > 0) {
     parts.push_back("injected leak " + reports::format_bytes(*n) + " per attempt");
   }
@@ -66,12 +55,9 @@ std::string describe(const reports::run& r) {
 }
 
 /// The fitted line at retry r, if the JSON has it.
-std::optional<double> fitted(const variant_summary& v, const reports::run& r, double retry) {
-  const auto reps = r.repetitions_of(v.key);
-  if (reps.empty() || !v.growth) return std::nullopt;
-  const auto start = reps.front()->number("rss_fit_start");
-  if (!start || !std::isfinite(*start)) return std::nullopt;
-  return *start + *reps.front()->number("rss_per_retry") * retry;
+std::optional<double> fitted(const variant_summary& v, double retry) {
+  if (!v.growth || !v.fit_start) return std::nullopt;
+  return *v.fit_start + *v.growth * retry;
 }
 
 /// "fitted: leaky 1.006 MiB ± 355 B per retry, fixed 521 B ± 321 B".
@@ -87,8 +73,7 @@ std::string slopes(const std::vector<variant_data>& vs) {
   return out;
 }
 
-chart retry_chart(const std::string& scenario, const std::vector<variant_data>& vs,
-                  const reports::run& r) {
+chart retry_chart(const std::string& scenario, const std::vector<variant_data>& vs) {
   chart c{.title = fmt::format("{}: RSS after each retry", scenario),
           .subtitle = slopes(vs),
           .x_label = "retry",
@@ -112,7 +97,7 @@ chart retry_chart(const std::string& scenario, const std::vector<variant_data>& 
     }
     c.data.push_back(std::move(data));
     if (s.retries) {
-      const auto a = fitted(s, r, 0), b = fitted(s, r, *s.retries);
+      const auto a = fitted(s, 0), b = fitted(s, *s.retries);
       if (a && b) {
         series fit{.name = fmt::format("{} fit", s.variant.empty() ? s.key : s.variant),
                    .look = look_of(s.variant, true)};
@@ -124,8 +109,7 @@ chart retry_chart(const std::string& scenario, const std::vector<variant_data>& 
   return c;
 }
 
-chart time_chart(const std::string& scenario, const std::vector<variant_data>& vs,
-                 const reports::run& r) {
+chart time_chart(const std::string& scenario, const std::vector<variant_data>& vs) {
   chart c{.title = fmt::format("{}: RSS over time", scenario),
           .subtitle = "markers: the sample after each retry; line: every sample",
           .x_label = "time since the benchmark started (s)",
@@ -149,7 +133,7 @@ chart time_chart(const std::string& scenario, const std::vector<variant_data>& v
     series fit{.name = fmt::format("{} fit", s.variant.empty() ? s.key : s.variant),
                .look = look_of(s.variant, true)};
     for (std::size_t i = 0; i < retries.size(); ++i) {
-      if (const auto y = fitted(s, r, static_cast<double>(i))) {
+      if (const auto y = fitted(s, static_cast<double>(i))) {
         fit.line.push_back({retries[i].time, *y / k_mib, ""});
       }
     }
@@ -238,10 +222,10 @@ files build_run_report(const run_inputs& in) {
     const bool any_series = std::any_of(data[i].begin(), data[i].end(), [](const variant_data& d) {
       return d.samples.has_value();
     });
-    const std::string retry_svg = render_svg(retry_chart(s.name, data[i], r));
+    const std::string retry_svg = render_svg(retry_chart(s.name, data[i]));
     out[stem + "_retries.svg"] = retry_svg;
     if (any_series) {
-      const std::string time_svg = render_svg(time_chart(s.name, data[i], r));
+      const std::string time_svg = render_svg(time_chart(s.name, data[i]));
       out[stem + "_time.svg"] = time_svg;
       body += "<figure>\n" + time_svg + "</figure>\n";
     } else {

@@ -6,7 +6,7 @@
 
 #include "reports/report/svg_chart.hpp"
 #include "reports/results/estimate.hpp"
-#include "reports/results/markdown.hpp"
+#include "reports/results/text.hpp"
 #include "reports/results/units.hpp"
 
 namespace leakbench::report {
@@ -44,6 +44,8 @@ variant_summary summarize_variant(const reports::run& r, const std::string& key)
   v.reclaimed = mean_of(reps, "reclaimed");
   v.payload = mean_of(reps, "payload");
   v.retries = mean_of(reps, "retries");
+  // Means of intercepts and slopes: the line of the repetitions' mean, as growth is.
+  v.fit_start = mean_of(reps, "rss_fit_start");
   if (v.growth && v.payload) v.level = classify(*v.growth, v.half_width.value_or(0), *v.payload);
   return v;
 }

@@ -31,6 +31,7 @@ struct variant_summary {
   std::string error;  ///< why the benchmark failed, if it did
   std::optional<double> start, end, peak, growth, expected, half_width, r2, retained, reclaimed,
       payload, retries;
+  std::optional<double> fit_start;  ///< the fitted line at retry 0 (rss_fit_start)
   report::severity level = severity::unknown;
 };
 

@@ -1,5 +1,7 @@
 #include "reports/report/svg_chart.hpp"
 
+#include "reports/results/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -116,7 +118,9 @@ std::string legend_swatch(double x, double y, const series& s) {
 
 }  // namespace
 
-std::string escape(std::string_view s) {
+std::string escape(std::string_view text) {
+  // Control characters are not allowed in XML 1.0: shown as the replacement character.
+  const std::string s = reports::printable(text, true);
   std::string out;
   out.reserve(s.size());
   for (const char c : s) {
@@ -137,12 +141,7 @@ std::string escape(std::string_view s) {
         out += "&#39;";
         break;
       default:
-        // Control characters are not allowed in XML 1.0: shown as the replacement character.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += "\xEF\xBF\xBD";
-        } else {
-          out += c;
-        }
+        out += c;
     }
   }
   return out;

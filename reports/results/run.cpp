@@ -1,5 +1,7 @@
 #include "reports/results/run.hpp"
 
+#include "reports/results/units.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -129,6 +131,20 @@ std::vector<const benchmark_row*> run::repetitions_of(std::string_view key) cons
     return a->repetition_index < b->repetition_index;
   });
   return out;
+}
+
+std::vector<std::string> describe_configuration(const run& r) {
+  std::vector<std::string> parts;
+  if (const auto v = r.context_value("leakbench_version")) {
+    parts.push_back(
+        fmt::format("leakbench {} at {}", *v, r.context_value("git_commit").value_or("?")));
+  }
+  if (const auto d = r.context_value("date")) parts.push_back(*d);
+  if (const auto p = r.context_number("payload")) parts.push_back("payload " + format_bytes(*p));
+  for (const char* key : {"retries", "warmup", "gc", "broker", "concurrency", "depth"}) {
+    if (const auto v = r.context_value(key)) parts.push_back(fmt::format("{} {}", key, *v));
+  }
+  return parts;
 }
 
 std::string benchmark_key(std::string_view run_name) {

@@ -49,6 +49,11 @@ struct run {
   std::vector<const benchmark_row*> repetitions_of(std::string_view key) const;
 };
 
+/// What a leakbench run's context says of its configuration, one phrase each, in this order:
+/// "leakbench 0.1.0 at <commit>", the date, "payload 1 MiB", then retries, warmup, gc, broker,
+/// concurrency and depth as "<key> <value>"; only what the context holds.
+std::vector<std::string> describe_configuration(const run& r);
+
 /// The benchmark a row measures: its run_name without Google Benchmark's run attributes
 /// (iterations:, repeats:, min_time:, min_warmup_time:, manual_time, real_time, process_time);
 /// threads:N stays, since it makes a different benchmark.

@@ -8,6 +8,7 @@
 
 #include "reports/gate/decide.hpp"
 #include "reports/gate/interval.hpp"
+#include "reports/results/estimate.hpp"
 #include "tests/reports/data.hpp"
 
 namespace lg = leakbench::gate;
@@ -270,8 +271,8 @@ TEST(points_for_half_width, follows_the_t_quantile_and_n_to_the_minus_three_halv
 }
 
 TEST(combine, averages_repetitions_and_narrows_the_interval) {
-  const std::vector<lg::estimate> reps = {{10, 3}, {12, 4}};
-  const auto c = leakbench::reports::combine(reps);
+  const std::vector<lr::estimate> reps = {{10, 3}, {12, 4}};
+  const auto c = lr::combine(reps);
   EXPECT_DOUBLE_EQ(c.value, 11);
   EXPECT_DOUBLE_EQ(c.half_width, 2.5);  // sqrt(9 + 16) / 2
 }

@@ -7,8 +7,8 @@
 #include <algorithm>
 
 #include "tests/files.hpp"
+#include "tests/process.hpp"
 #include "tests/reports/data.hpp"
-#include "tests/reports/process.hpp"
 
 namespace fs = std::filesystem;
 namespace lt = leakbench::test;

@@ -1,6 +1,20 @@
-#include "reports/results/markdown.hpp"
+#include "reports/results/text.hpp"
 
 namespace leakbench::reports {
+
+std::string printable(std::string_view s, bool keep_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && !(keep_newlines && c == '\n')) || u == 0x7F) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::string markdown_escape(std::string_view s) {
   std::string out;
