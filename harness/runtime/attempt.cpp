@@ -1,5 +1,6 @@
 #include "harness/runtime/attempt.hpp"
 
+#include <cassert>
 #include <exception>
 
 namespace leakbench::runtime {
@@ -46,6 +47,37 @@ void attempt_context::forget_cancel(std::uint64_t key) {
 std::vector<std::weak_ptr<gc_object>> attempt_context::take_tracked() {
   std::lock_guard lock(mutex_);
   return std::exchange(tracked_, {});
+}
+
+void attempt_context::hand_over(objects_sink to) {
+  std::vector<std::weak_ptr<gc_object>> objects;
+  {
+    std::lock_guard lock(mutex_);
+    if (live_coroutines_ > 0) {
+      hand_over_to_ = std::move(to);
+      return;
+    }
+    objects = std::exchange(tracked_, {});
+  }
+  to(std::move(objects));
+}
+
+void attempt_context::coroutine_started() {
+  std::lock_guard lock(mutex_);
+  ++live_coroutines_;
+}
+
+void attempt_context::coroutine_finished() {
+  objects_sink to;
+  std::vector<std::weak_ptr<gc_object>> objects;
+  {
+    std::lock_guard lock(mutex_);
+    assert(live_coroutines_ > 0 && "coroutine_finished() without coroutine_started()");
+    if (--live_coroutines_ > 0 || !hand_over_to_) return;
+    to = std::exchange(hand_over_to_, nullptr);
+    objects = std::exchange(tracked_, {});
+  }
+  to(std::move(objects));
 }
 
 void attempt_context::track(std::shared_ptr<gc_object> p) {

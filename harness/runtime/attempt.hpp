@@ -77,6 +77,17 @@ class attempt_context : public std::enable_shared_from_this<attempt_context> {
   /// Hands the tracked objects over (to the collector) once the attempt is finished.
   std::vector<std::weak_ptr<gc_object>> take_tracked();
 
+  /// Receives an attempt's tracked objects: the collector's adopt().
+  using objects_sink = std::function<void(std::vector<std::weak_ptr<gc_object>>)>;
+  /// Hands the tracked objects to `to` once no coroutine of the attempt is alive: at once, or
+  /// when the last one's frame is destroyed (on the loop thread, or at loop shutdown). Until
+  /// then a collector never sees objects a running coroutine may still change.
+  void hand_over(objects_sink to);
+  /// A coroutine of this attempt now lives on a loop (event_loop::submit).
+  void coroutine_started();
+  /// That coroutine's frame is destroyed, with everything it created.
+  void coroutine_finished();
+
  private:
   void track(std::shared_ptr<gc_object> p);
 
@@ -90,6 +101,8 @@ class attempt_context : public std::enable_shared_from_this<attempt_context> {
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> interrupted_{false};
   std::optional<disposition> outcome_;
+  std::size_t live_coroutines_ = 0;
+  objects_sink hand_over_to_;  // set while hand_over() waits for a coroutine to end
 };
 
 /// Declares a function frame: its record owns the locals the function binds, and joins the
@@ -111,6 +124,8 @@ class frame {
     record_->set_local(std::move(name), ref(bound));
     return bound;
   }
+  /// Binds a value already type-erased, as a coroutine's result.
+  void local(std::string name, ref bound) { record_->set_local(std::move(name), std::move(bound)); }
   /// `del name`.
   void del(std::string_view name) { record_->del_local(name); }
   /// For the frame whose handler catches the exception: Python's traceback starts there.

@@ -53,14 +53,23 @@ class error final : public gc_object {
   std::size_t attribute_count() const { return attributes_.size(); }
 
   /// `raise self from cause`.
-  void set_cause(std::shared_ptr<error> cause) { cause_ = std::move(cause); }
+  void set_cause(std::shared_ptr<error> cause) {
+    require_owning(cause);
+    cause_ = std::move(cause);
+  }
   /// The exception being handled when this one was raised.
-  void set_context(std::shared_ptr<error> context) { context_ = std::move(context); }
+  void set_context(std::shared_ptr<error> context) {
+    require_owning(context);
+    context_ = std::move(context);
+  }
   const std::shared_ptr<error>& cause() const { return cause_; }
   const std::shared_ptr<error>& context() const { return context_; }
 
   /// Called as the exception leaves a frame (and for the frame that catches it).
-  void add_frame(std::shared_ptr<frame_record> frame) { unwound_.push_back(std::move(frame)); }
+  void add_frame(std::shared_ptr<frame_record> frame) {
+    require_owning(frame);
+    unwound_.push_back(std::move(frame));
+  }
   /// The traceback in Python's order: outermost frame first, where it was raised last.
   std::vector<const frame_record*> traceback() const;
   /// The chain Python prints: causes and contexts first, this exception last.

@@ -1,22 +1,34 @@
 #include "harness/runtime/event_loop.hpp"
 
 #include <cassert>
-#include <future>
 
 namespace leakbench::runtime {
-namespace {
+// A submitted coroutine's state, owned by its frame: destroyed when the frame is, whether the
+// coroutine finished or the loop's shutdown destroyed it unfinished.
+struct event_loop::job {
+  event_loop& loop;
+  std::shared_ptr<attempt_context> ctx;
+  std::shared_ptr<future_state> future;
+  coroutine_fn fn;
 
-// Fails the future if the coroutine frame is destroyed before it finished (loop shutdown).
-struct completion_guard {
-  attempt_context& ctx;
-  future_state& future;
-  ~completion_guard() {
-    if (!future.done())
-      future.set_exception(ctx.make_error("EventLoopClosed", "event loop shut down"));
+  job(event_loop& l, std::shared_ptr<attempt_context> c, std::shared_ptr<future_state> f,
+      coroutine_fn body)
+      : loop(l), ctx(std::move(c)), future(std::move(f)), fn(std::move(body)) {
+    ctx->coroutine_started();
+  }
+  job(const job&) = delete;
+  job& operator=(const job&) = delete;
+  ~job() {
+    if (!future->done()) {  // destroyed unfinished: the loop shut down
+      future->set_exception(ctx->make_error("EventLoopClosed", "event loop shut down"));
+    }
+    future.reset();
+    fn = nullptr;
+    loop.finished(ctx.get());
+    // Last: every object the coroutine created exists by now, and none will change.
+    ctx->coroutine_finished();
   }
 };
-
-}  // namespace
 
 event_loop::event_loop()
     : io_(std::make_unique<asio::io_context>(1)),
@@ -32,7 +44,8 @@ std::shared_ptr<future_state> event_loop::submit(std::shared_ptr<attempt_context
     std::lock_guard lock(mutex_);
     if (!closed_) {
       running_.push_back(ctx);
-      asio::co_spawn(*io_, run(ctx, future, std::move(fn)), asio::detached);
+      asio::co_spawn(*io_, run(std::make_unique<job>(*this, ctx, future, std::move(fn))),
+                     asio::detached);
       return future;
     }
   }
@@ -40,22 +53,19 @@ std::shared_ptr<future_state> event_loop::submit(std::shared_ptr<attempt_context
   return future;
 }
 
-asio::awaitable<void> event_loop::run(std::shared_ptr<attempt_context> ctx,
-                                      std::shared_ptr<future_state> future, coroutine_fn fn) {
-  {
-    completion_guard guard{*ctx, *future};
-    try {
-      future->set_result(co_await fn(*ctx));
-    } catch (const raised& r) {
-      future->set_exception(r.exception());
-    } catch (const std::exception& e) {
-      // A C++ exception the actor did not model: it still fails the attempt, with no data.
-      future->set_exception(ctx->make_error("RuntimeError", e.what()));
-    } catch (...) {
-      future->set_exception(ctx->make_error("RuntimeError", "unknown C++ exception"));
-    }
+asio::awaitable<void> event_loop::run(std::unique_ptr<job> j) {
+  attempt_context& ctx = *j->ctx;
+  future_state& future = *j->future;
+  try {
+    future.set_result(co_await j->fn(ctx));
+  } catch (const raised& r) {
+    future.set_exception(r.exception());
+  } catch (const std::exception& e) {
+    // A C++ exception the actor did not model: it still fails the attempt, with no data.
+    future.set_exception(ctx.make_error("RuntimeError", e.what()));
+  } catch (...) {
+    future.set_exception(ctx.make_error("RuntimeError", "unknown C++ exception"));
   }
-  finished(ctx.get());
 }
 
 void event_loop::finished(attempt_context* ctx) {
@@ -74,14 +84,20 @@ void event_loop::cancel(std::shared_ptr<attempt_context> ctx) {
 
 void event_loop::drain() {
   assert(!on_loop_thread() && "drain() from the loop thread would wait for itself");
-  std::promise<void> reached;
-  auto done = reached.get_future();
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;  // shutdown already ran (or is running) everything down
-    asio::post(*io_, [&reached] { reached.set_value(); });
-  }
-  done.wait();
+  // A ticket, not a heap-allocated flag: the handler may still be alive when drain() returns,
+  // and a quiescent sample must not see it. If shutdown() stops the loop before the handler
+  // runs, the handler is destroyed unrun and `stopped_` ends the wait instead.
+  std::unique_lock lock(mutex_);
+  if (closed_) return;  // shutdown already ran (or is running) everything down
+  const std::uint64_t ticket = ++drains_posted_;
+  asio::post(*io_, [this, ticket] {
+    {
+      std::lock_guard inner(mutex_);
+      drains_reached_ = ticket;  // one loop thread runs handlers in order: tickets ascend
+    }
+    idle_.notify_all();
+  });
+  idle_.wait(lock, [&] { return drains_reached_ >= ticket || stopped_; });
 }
 
 std::size_t event_loop::pending() const {
@@ -107,6 +123,11 @@ void event_loop::shutdown(std::chrono::milliseconds grace) {
   work_.reset();
   io_->stop();
   thread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;  // handlers not run by now never will: release drain()'s waiters
+  }
+  idle_.notify_all();
   std::unique_ptr<asio::io_context> io;
   {
     std::lock_guard lock(mutex_);

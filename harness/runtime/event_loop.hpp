@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -36,7 +37,8 @@ class event_loop {
   /// Cancels `ctx`'s pending waits, on the loop thread (Python: future.cancel()).
   void cancel(std::shared_ptr<attempt_context> ctx);
   /// Returns once every handler posted before the call has run, so whatever a finished
-  /// attempt's coroutine frames owned has been released on the loop thread.
+  /// attempt's coroutine frames owned has been released on the loop thread; or once the
+  /// loop has stopped, if shutdown() stops it first.
   void drain();
   /// Cancels pending coroutines, waits up to `grace` for them to finish, then stops the loop;
   /// coroutines still pending are destroyed and their futures fail with EventLoopClosed.
@@ -47,8 +49,8 @@ class event_loop {
   bool on_loop_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
-  asio::awaitable<void> run(std::shared_ptr<attempt_context> ctx,
-                            std::shared_ptr<future_state> future, coroutine_fn fn);
+  struct job;
+  static asio::awaitable<void> run(std::unique_ptr<job> j);
   void finished(attempt_context* ctx);
 
   // Reset at shutdown: destroying the context destroys the frames of coroutines still pending.
@@ -58,6 +60,9 @@ class event_loop {
   std::condition_variable idle_;
   std::vector<std::weak_ptr<attempt_context>> running_;
   bool closed_ = false;
+  bool stopped_ = false;  // the loop thread has exited
+  std::uint64_t drains_posted_ = 0;
+  std::uint64_t drains_reached_ = 0;
   std::thread thread_;
 };
 

@@ -17,6 +17,7 @@ void future_state::set_result(value v) {
 }
 
 void future_state::set_exception(std::shared_ptr<error> e) {
+  require_owning(e);
   {
     std::lock_guard lock(mutex_);
     assert(!done_ && "a future's outcome is set once");
@@ -55,12 +56,13 @@ std::shared_ptr<error> future_state::exception() const {
 void future_state::traverse(const std::function<void(const gc_object*)>& visit) const {
   std::lock_guard lock(mutex_);
   if (exception_) visit(exception_.get());
+  if (result_.tracked != nullptr) visit(result_.tracked);  // a returned frame or exception
 }
 
 void future_state::clear() {
   std::lock_guard lock(mutex_);
   exception_.reset();
-  result_.reset();
+  result_ = {};
 }
 
 }  // namespace leakbench::runtime

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,9 @@
 namespace leakbench::runtime {
 
 /// An object the cycle collector can see (CPython: a GC-tracked container).
-class gc_object {
+// Knows its own owner (enable_shared_from_this), so that a reference to it can be checked to
+// really hold a count on it: the collector subtracts one count per traversed reference.
+class gc_object : public std::enable_shared_from_this<gc_object> {
  public:
   virtual ~gc_object() = default;
   /// Calls `visit` once for every strong reference this object holds to a tracked object
@@ -23,19 +26,40 @@ class gc_object {
   virtual void clear() = 0;
 };
 
+/// Throws std::invalid_argument unless `p` is null or owns the object it points to: an
+/// aliasing shared_ptr holds its count on another object, and a collector that subtracted an
+/// edge for it would see garbage where the object is still owned from outside.
+template <class T>
+void require_owning(const std::shared_ptr<T>& p) {
+  if (!p) return;
+  const auto self = static_cast<const gc_object&>(*p).weak_from_this();
+  if (self.expired() || p.owner_before(self) || self.owner_before(p)) {
+    throw std::invalid_argument(
+        "a reference to a tracked object must own it (an aliasing or non-owning shared_ptr "
+        "holds no count on it)");
+  }
+}
+
 /// A strong reference that the collector can follow when it points at a tracked object.
 struct ref {
   std::shared_ptr<const void> value;
   const gc_object* tracked = nullptr;
 
   ref() = default;
+  ref(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): `co_return nullptr;`
+  /// Throws std::invalid_argument for a tracked object `p` does not own (require_owning).
   template <class T>
   ref(std::shared_ptr<T> p)  // NOLINT(google-explicit-constructor): a ref is any shared_ptr
       : value(std::move(p)) {
     if constexpr (std::is_base_of_v<gc_object, T>) {
-      tracked = static_cast<const T*>(value.get());
+      const T* object = static_cast<const T*>(value.get());
+      if (object != nullptr) {
+        require_owning(std::shared_ptr<const T>(value, object));
+        tracked = object;
+      }
     }
   }
+  explicit operator bool() const { return value != nullptr; }
 };
 
 /// When the collector runs during a worker's life (it always runs at worker shutdown).

@@ -3,10 +3,13 @@
 #include <cstddef>
 #include <memory>
 
+#include "harness/runtime/gc.hpp"
+
 namespace leakbench::runtime {
 
-/// What an actor returns and what frames and exceptions hold: anything, by shared ownership.
-using value = std::shared_ptr<const void>;
+/// What an actor returns and what frames and exceptions hold: anything, by shared ownership,
+/// and still followed by the collector when it is a tracked object.
+using value = ref;
 
 /// `size` zeroed bytes in one allocation (plus the control block): value-initialised, so every
 /// page is resident, and counted by the heap counters to the byte.

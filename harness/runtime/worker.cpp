@@ -5,7 +5,10 @@
 namespace leakbench::runtime {
 
 worker::worker(broker& b, const actor_registry& actors, worker_options opts)
-    : broker_(b), actors_(actors), options_(std::move(opts)), collector_(options_.gc) {
+    : broker_(b),
+      actors_(actors),
+      options_(std::move(opts)),
+      collector_(std::make_shared<collector>(options_.gc)) {
   if (options_.threads == 0) throw std::invalid_argument("a worker needs at least one thread");
 }
 
@@ -38,10 +41,19 @@ void worker::allow(std::size_t n) {
 
 bool worker::take_permit() {
   std::unique_lock lock(permit_mutex_);
+  ++parked_;
+  parked_cv_.notify_all();
   permit_cv_.wait(lock, [this] { return permits_ > 0 || !running_.load(); });
+  --parked_;
   if (!running_.load()) return false;
   --permits_;
   return true;
+}
+
+bool worker::wait_parked(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(permit_mutex_);
+  return parked_cv_.wait_for(lock, timeout,
+                             [this] { return permits_ == 0 && parked_ == threads_.size(); });
 }
 
 void worker::stop() {
@@ -52,9 +64,7 @@ void worker::stop() {
   permit_cv_.notify_all();
   {
     std::lock_guard lock(in_flight_mutex_);
-    for (auto& w : in_flight_) {
-      if (auto ctx = w.lock()) ctx->interrupt();
-    }
+    for (auto& ctx : in_flight_) ctx->interrupt();
   }
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -62,7 +72,7 @@ void worker::stop() {
     (*it)->after_worker_shutdown(*this);
   }
   // Always at shutdown: one run's leak never bleeds into the next.
-  shutdown_stats_ = collector_.collect();
+  shutdown_stats_ = collector_->collect();
 }
 
 void worker::run_thread() {
@@ -120,9 +130,18 @@ std::optional<attempt_report> worker::process(const delivery& d) {
   auto ctx = std::make_shared<attempt_context>(next_attempt_++, std::move(msg));
   {
     std::lock_guard lock(in_flight_mutex_);
-    std::erase_if(in_flight_, [](const auto& w) { return w.expired(); });
     in_flight_.push_back(ctx);
   }
+  // Leaves the list when the attempt is over: a weak_ptr left behind would keep the
+  // context's storage (make_shared's one block) until some later attempt swept it.
+  struct in_flight_entry {
+    worker& w;
+    const attempt_context* ctx;
+    ~in_flight_entry() {
+      std::lock_guard lock(w.in_flight_mutex_);
+      std::erase_if(w.in_flight_, [this](const auto& p) { return p.get() == ctx; });
+    }
+  } const entry{*this, ctx.get()};
   if (!running_.load()) ctx->interrupt();
 
   attempt_report report{ctx->id(), ctx->msg().id, ctx->msg().actor, ctx->msg().options.retries};
@@ -155,9 +174,10 @@ std::optional<attempt_report> worker::process(const delivery& d) {
   }
   report.outcome = ctx->outcome() ? ctx->outcome()->what : disposition::kind::ack;
   // The loop thread may still be releasing the coroutine's frames: wait, then hand what is
-  // left of the attempt to the collector.
+  // left of the attempt to the collector; after an interrupt, not before its abandoned
+  // coroutine has really ended (the sink keeps the collector alive until then).
   if (runner_ != nullptr) runner_->drain();
-  collector_.adopt(ctx->take_tracked());
+  ctx->hand_over([gc = collector_](auto objects) { gc->adopt(std::move(objects)); });
   return report;
 }
 

@@ -65,8 +65,12 @@ class worker {
   void on_attempt_finished(std::function<void(const attempt_report&)> fn);
   /// Stepped mode: lets `n` more messages be consumed.
   void allow(std::size_t n);
+  /// Stepped mode: waits until every permit is used and every thread is parked waiting for
+  /// the next, holding nothing (its report and delivery freed): the quiescent point for a
+  /// sample. False if `timeout` passed first.
+  bool wait_parked(std::chrono::milliseconds timeout);
 
-  collector& gc() { return collector_; }
+  collector& gc() { return *collector_; }
   broker& get_broker() { return broker_; }
   const worker_options& options() const { return options_; }
   /// Attempts finished so far.
@@ -90,18 +94,20 @@ class worker {
   const worker_options options_;
   std::vector<std::shared_ptr<middleware>> middleware_;
   coroutine_runner* runner_ = nullptr;
-  collector collector_;
+  std::shared_ptr<collector> collector_;
   std::function<void(const attempt_report&)> on_finished_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> next_attempt_{1};
   std::atomic<std::uint64_t> finished_{0};
   std::mutex in_flight_mutex_;
-  std::vector<std::weak_ptr<attempt_context>> in_flight_;
+  std::vector<std::shared_ptr<attempt_context>> in_flight_;  // attempts being processed
   std::vector<std::thread> threads_;
   gc_stats shutdown_stats_;
   std::mutex permit_mutex_;
   std::condition_variable permit_cv_;
   std::size_t permits_ = 0;
+  std::size_t parked_ = 0;  // threads waiting in take_permit()
+  std::condition_variable parked_cv_;
   std::atomic<std::uint64_t> broker_failures_{0};
   mutable std::mutex error_mutex_;
   std::string last_broker_error_;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <future>
+#include <thread>
 
 namespace rt = leakbench::runtime;
 namespace asio = boost::asio;
@@ -30,7 +32,7 @@ TEST(event_loop, runs_a_coroutine_and_hands_back_its_value) {
     co_return std::make_shared<int>(42);
   });
   ASSERT_TRUE(fut->wait_for(60s));
-  EXPECT_EQ(*std::static_pointer_cast<const int>(fut->result(*ctx)), 42);
+  EXPECT_EQ(*std::static_pointer_cast<const int>(fut->result(*ctx).value), 42);
 }
 
 TEST(event_loop, hands_back_the_model_exception) {
@@ -137,4 +139,31 @@ TEST(event_loop, drain_waits_until_the_loop_released_a_finished_attempt) {
     EXPECT_EQ(ctx.use_count(), 1) << "iteration " << i;
     EXPECT_EQ(fut.use_count(), 1) << "iteration " << i;
   }
+}
+
+TEST(event_loop, drain_returns_when_shutdown_stops_the_loop_before_its_handler_ran) {
+  rt::event_loop loop;
+  std::promise<void> busy;
+  // Blocks the loop thread, so drain()'s handler queues behind it.
+  auto fut = loop.submit(make_ctx(), [&busy](rt::attempt_context&) -> asio::awaitable<rt::value> {
+    busy.set_value();
+    std::this_thread::sleep_for(500ms);
+    co_return nullptr;
+  });
+  busy.get_future().wait();
+  std::promise<void> drained;
+  auto drained_f = drained.get_future();
+  std::thread waiter([&] {
+    loop.drain();
+    drained.set_value();
+  });
+  std::this_thread::sleep_for(100ms);  // ordering only: drain() has posted by now
+  loop.shutdown(0ms);  // stops the loop once the busy handler returns; drain's never runs
+  const bool returned = drained_f.wait_for(60s) == std::future_status::ready;
+  if (!returned) {
+    ADD_FAILURE() << "drain() still blocked 60 s after shutdown()";
+    std::_Exit(1);  // the waiter cannot be joined: end here rather than hang the suite
+  }
+  waiter.join();
+  EXPECT_TRUE(fut->done());
 }

@@ -89,3 +89,66 @@ TEST(collector, every_n_collects_after_each_nth_attempt) {
   EXPECT_EQ(gc.collections(), 2u);
   EXPECT_EQ(gc.total_collected(), 18u);
 }
+
+TEST(collector, frees_a_cycle_through_a_future_result) {
+  // future -> (its result) frame -> (its local) future: the edge lives in the result.
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  std::weak_ptr<const void> payload;
+  std::weak_ptr<rt::future_state> future;
+  {
+    auto fut = ctx.make<rt::future_state>();
+    auto f = ctx.make<rt::frame_record>("producer");
+    auto data = rt::make_payload(64);
+    payload = data;
+    f->set_local("data", data);
+    f->set_local("future", fut);
+    fut->set_result(f);
+    future = fut;
+  }
+  gc.adopt(ctx.take_tracked());
+  ASSERT_FALSE(future.expired()) << "reference counting alone cannot free a cycle";
+  EXPECT_EQ(gc.collect().collected, 2u);
+  EXPECT_TRUE(future.expired());
+  EXPECT_TRUE(payload.expired());
+}
+
+TEST(ref, refuses_a_pointer_that_does_not_own_the_tracked_object) {
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  auto owner = rt::make_payload(8);
+  auto err = ctx.make_error("ValueError", "owned from outside");
+  // Aliasing: counts `owner`, points at `err`. A collector subtracting an edge for it would
+  // find `err` unreferenced from outside and clear it while the test still holds it.
+  std::shared_ptr<rt::error> aliasing(owner, err.get());
+  auto f = ctx.make<rt::frame_record>("holder");
+  EXPECT_THROW(f->set_local("e", aliasing), std::invalid_argument);
+  EXPECT_THROW(rt::ref{aliasing}, std::invalid_argument);
+  auto other = ctx.make_error("RuntimeError", "other");
+  EXPECT_THROW(other->set_cause(aliasing), std::invalid_argument);
+  EXPECT_THROW(other->set_context(aliasing), std::invalid_argument);
+  auto fut = ctx.make<rt::future_state>();
+  EXPECT_THROW(fut->set_exception(aliasing), std::invalid_argument);
+  rt::error on_stack("ValueError", "not owned by any shared_ptr");
+  EXPECT_THROW(rt::ref(std::shared_ptr<rt::error>(std::shared_ptr<void>{}, &on_stack)),
+               std::invalid_argument);
+  // Owning pointers, and untracked values behind any pointer, are fine.
+  EXPECT_NO_THROW(f->set_local("e", err));
+  EXPECT_NO_THROW(rt::ref(std::shared_ptr<const void>(owner, owner.get() + 4)));
+  EXPECT_EQ(f->local_names(), std::vector<std::string>{"e"});
+}
+
+TEST(collector, never_clears_an_object_owned_from_outside) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  auto err = ctx.make_error("ValueError", "still owned");
+  auto payload = rt::make_payload(64);
+  err->hold(payload);
+  {
+    auto f = ctx.make<rt::frame_record>("garbage");
+    f->set_local("e", err);   // owning: its count is real
+    f->set_local("self", f);  // a garbage cycle around it
+  }
+  gc.adopt(ctx.take_tracked());
+  EXPECT_EQ(gc.collect().collected, 1u) << "only the frame is garbage";
+  EXPECT_EQ(err->attribute_count(), 1u) << "the error held from outside kept its attributes";
+}

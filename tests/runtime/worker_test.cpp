@@ -226,3 +226,76 @@ TEST(worker, stop_interrupts_a_coroutine_that_never_finishes) {
   ASSERT_TRUE(again) << "the retry is back in the queue";
   EXPECT_EQ(rt::decode(again->body).options.retries, 1u);
 }
+
+TEST(worker, hands_an_interrupted_attempt_to_the_collector_only_once_its_coroutine_ended) {
+  // A coroutine that ignores cancellation keeps running on the loop after the worker gave up
+  // on it (Interrupted). The collector must not see its objects while it still changes them,
+  // and must get what it creates afterwards: here a garbage cycle made after the report.
+  rt::memory_broker broker;
+  rt::actor_registry actors;
+  std::atomic<bool> reported{false}, late_cycle_made{false};
+  std::weak_ptr<rt::frame_record> late_cycle;
+  actors.add_coroutine("stubborn", [&](rt::attempt_context& ctx) -> asio::awaitable<rt::value> {
+    rt::frame f(ctx, "stubborn");
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int tick = 0;; ++tick) {                    // a raw timer: cancel() cannot reach it
+      f.local("tick", std::make_shared<int>(tick));  // keeps changing its frame
+      if (reported.load() && !late_cycle_made.load()) {
+        auto cycle = ctx.make<rt::frame_record>("late");
+        cycle->set_local("self", cycle);
+        late_cycle = cycle;
+        late_cycle_made = true;
+      }
+      timer.expires_after(1ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  });
+  rt::worker w(broker, actors, {.gc = rt::gc_policy{1}});
+  w.add(std::make_shared<mw::retries>(mw::retries_options{.max_retries = 0}));
+  w.add(std::make_shared<mw::asyncio_leaky>(mw::asyncio_options{.cancel_grace = 50ms}));
+  std::atomic<std::size_t> collections_at_report{99};
+  std::atomic<bool> failed{false};
+  w.on_attempt_finished([&](const rt::attempt_report& r) {
+    collections_at_report = w.gc().collections();
+    failed = r.failed;
+    reported = true;
+  });
+  w.start();
+  broker.enqueue(rt::message::make("default", "stubborn"));
+  while (broker.in_flight() == 0) std::this_thread::sleep_for(1ms);
+  w.stop();  // interrupts; the loop's shutdown later destroys the coroutine
+  ASSERT_TRUE(reported.load());
+  EXPECT_TRUE(failed.load()) << "the attempt ends with Interrupted";
+  EXPECT_EQ(collections_at_report.load(), 0u)
+      << "gc every:1 collected the attempt while its coroutine still ran";
+  ASSERT_TRUE(late_cycle_made.load()) << "the coroutine outlived the report, as it should";
+  EXPECT_TRUE(late_cycle.expired()) << "a cycle created after the report escaped the collector";
+}
+
+TEST(worker, a_parked_stepped_worker_holds_nothing_of_its_last_attempt) {
+  // The quiescent sample: once wait_parked() returns, no thread still holds an attempt's
+  // report or delivery, and the broker's queue has not grown a block. A fixed-variant failing
+  // attempt allocates nothing net, so the heap must not move by a single byte.
+  lt::worker_rig rig;
+  rig.actors.add_coroutine("fail", lt::failing_actor(0));
+  rig.heap_after.reserve(1024);  // the rig's own records must not grow mid-window
+  rig.reports.reserve(1024);
+  rig.start(variant::fixed, {.threads = 3, .stepped = true}, {.max_retries = 1000});
+  for (int i = 0; i < 3; ++i) rig.broker.enqueue(rt::message::make("default", "fail"));
+  ASSERT_TRUE(rig.worker->wait_parked(60s));
+  std::vector<std::int64_t> heap;
+  heap.reserve(200);
+  for (int step = 0; step < 200; ++step) {
+    rig.worker->allow(3);
+    while (rig.worker->attempts() < static_cast<std::uint64_t>(3 * (step + 1)))
+      std::this_thread::sleep_for(100us);
+    ASSERT_TRUE(rig.worker->wait_parked(60s)) << "step " << step;
+    heap.push_back(leakbench::measure::new_heap().bytes);
+  }
+  // Retries 10 to 99 carry two-digit counts: the messages keep one size over that window
+  // (three messages, each retried once per step: retry counts 10..99 are steps 10..99).
+  for (int step = 11; step < 99; ++step) {
+    EXPECT_EQ(heap[step] - heap[step - 1], 0) << "step " << step;
+  }
+  rig.worker->stop();
+}
