@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
@@ -14,6 +16,7 @@
 
 #include "bench/options.hpp"
 #include "bench/runner.hpp"
+#include "harness/measure/rss.hpp"
 #include "harness/measure/settle.hpp"
 #include "harness/runtime/redis_broker.hpp"
 #include "leakbench/version.hpp"
@@ -64,6 +67,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "leakbench: glibc refused to pin the mmap threshold\n");
     return 1;
   }
+  if (const char* path = std::getenv("LEAKBENCH_CLEAR_REFS")) opts.clear_refs = path;
+  opts.peak_resettable = leakbench::measure::reset_peak_rss(opts.clear_refs.c_str());
+  if (!opts.peak_resettable) {
+    std::fprintf(stderr,
+                 "leakbench: cannot reset the peak RSS through %s (%s): peak_rss is the "
+                 "maximum of samples every %lld ms instead\n",
+                 opts.clear_refs.c_str(), std::strerror(errno),
+                 static_cast<long long>(opts.sample_interval.count()));
+  }
+  benchmark::AddCustomContext("peak_rss_source",
+                              opts.peak_resettable
+                                  ? "VmHWM, reset before each benchmark"
+                                  : fmt::format("sampled every {} ms ({} cannot be written)",
+                                                opts.sample_interval.count(), opts.clear_refs));
   benchmark::AddCustomContext("malloc_mmap_threshold", std::to_string(k_mmap_threshold));
   benchmark::AddCustomContext("leakbench_version", leakbench::k_version);
   benchmark::AddCustomContext("git_commit", leakbench::k_git_commit);

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/measure/rss.hpp"
 #include "harness/runtime/gc.hpp"
 #include "harness/runtime/redis_connection.hpp"
 #include "scenarios/scenario.hpp"
@@ -33,6 +34,10 @@ struct options {
   std::optional<std::filesystem::path> series_out;
   std::chrono::milliseconds sample_interval{10};
   std::size_t inject_leak = 0;  ///< bytes every attempt keeps until its worker stops; 0: off
+  /// Where the peak is reset before each benchmark (LEAKBENCH_CLEAR_REFS overrides it, for
+  /// tests); when that fails, peak_rss is the background sampler's maximum instead.
+  std::string clear_refs = measure::k_clear_refs;
+  bool peak_resettable = true;  ///< found at start-up
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

@@ -117,19 +117,24 @@ std::shared_ptr<middleware::asyncio> make_asyncio(variant v) {
   return std::make_shared<middleware::asyncio_fixed>();
 }
 
-/// Waits for `target` finished attempts; returns why not, if the broker failed or time ran out.
+/// Waits for `target` finished attempts and for every worker thread to park; returns why not,
+/// if the broker failed or time ran out.
 // Polled in slices so that a dead broker ends the benchmark within a slice plus the broker's
-// own I/O timeout, instead of waiting out the deadline.
-std::optional<std::string> wait_for_round(attempt_counter& counter, const rt::worker& worker,
+// own I/O timeout, instead of waiting out the deadline. Parking matters: a thread that has
+// reported its attempt may still be freeing the report, and the sample must not see it.
+std::optional<std::string> wait_for_round(attempt_counter& counter, rt::worker& worker,
                                           std::uint64_t target) {
   const auto failures = worker.broker_failures();
   const auto deadline = clock::now() + k_attempt_deadline;
+  const auto timed_out = [] {
+    return fmt::format("did not finish within {} s", k_attempt_deadline.count());
+  };
   while (!counter.wait_for(target, std::chrono::milliseconds(100))) {
     if (worker.broker_failures() != failures) return "broker failed: " + worker.last_broker_error();
-    if (clock::now() > deadline) {
-      return fmt::format("did not finish within {} s", k_attempt_deadline.count());
-    }
+    if (clock::now() > deadline) return timed_out();
   }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+  if (!worker.wait_parked(std::max(left, std::chrono::milliseconds(0)))) return timed_out();
   return std::nullopt;
 }
 
@@ -153,7 +158,18 @@ struct run_record {
   std::size_t done = 0;
   bool ceiling_hit = false;
   std::int64_t reclaimed = 0;
+  std::int64_t peak_rss = 0;  // read before any analysis allocates
 };
+
+/// The highest RSS any sample saw: the peak when VmHWM cannot be reset (it misses spikes
+/// shorter than the sampling interval).
+std::int64_t sampled_peak(const run_record& rec) {
+  std::int64_t peak = 0;
+  for (const auto* v : {&rec.points, &rec.background}) {
+    for (const auto& s : *v) peak = std::max(peak, s.rss);
+  }
+  return peak;
+}
 
 /// Runs the retries on a fresh broker and worker; returns why it failed, if it did.
 std::optional<std::string> drive(benchmark::State& state, const scenarios::entry& entry,
@@ -168,7 +184,9 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   rt::actor_registry actors;
   sc.define(actors, entry.name, cfg);
   attempt_counter counter;
-  rec.points.reserve(opts.retries + 1);
+  // Touched now, not one sample per retry later: else RSS grows by sizeof(sample) per retry.
+  rec.points.resize(opts.retries + 1);
+  rec.points.clear();
   double attempt_seconds = 0;
   std::optional<std::string> failure;
 
@@ -184,10 +202,12 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   worker.start();
   if (sc.fails()) enqueue_round(*broker);
   lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16});
-  if (opts.series_out) sampler.start();
+  // Without a resettable VmHWM the sampler's maximum is the benchmark's peak.
+  if (opts.series_out || !opts.peak_resettable) sampler.start();
   progress shown(fmt::format("{}/{}", entry.name, to_string(v)));
   const lm::rss_reader rss;
   const auto start = clock::now();
+  if (!worker.wait_parked(k_attempt_deadline)) return "worker threads did not start";
   rec.points.push_back(quiescent_sample(rss, start));
 
   const auto allocated_per_round =
@@ -215,6 +235,7 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   }
   sampler.stop();
   rec.background = sampler.samples();
+  rec.peak_rss = opts.peak_resettable ? lm::peak_rss() : sampled_peak(rec);
   worker.stop();  // collects: one benchmark's leak never bleeds into the next
   rec.reclaimed = worker.shutdown_collection().freed_bytes;
   return failure;
@@ -255,7 +276,7 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   state.counters["heap_r2"] = heap_fit.r2;
   state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
   state.counters["expected_per_retry"] = bytes(expected);
-  state.counters["peak_rss"] = bytes(static_cast<double>(lm::peak_rss()));
+  state.counters["peak_rss"] = bytes(static_cast<double>(rec.peak_rss));
   state.counters["retained"] =
       bytes(static_cast<double>(rec.points.back().rss - rec.points.front().rss));
   state.counters["rss_start"] = bytes(static_cast<double>(rec.points.front().rss));
@@ -278,7 +299,7 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
   const std::string label = fmt::format("{}/{}", entry.name, to_string(v));
   // Preserved between benchmarks: nothing. Each starts from a collected, trimmed heap.
   lm::settle(lm::settle_mode::trim);
-  lm::reset_peak_rss();
+  if (opts.peak_resettable) lm::reset_peak_rss(opts.clear_refs.c_str());
   try {
     const auto sc = entry.make();
     run_record rec;

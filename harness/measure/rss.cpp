@@ -71,11 +71,13 @@ std::int64_t peak_rss() {
   return kib * 1024;
 }
 
-bool reset_peak_rss() {
-  int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+bool reset_peak_rss(const char* clear_refs) {
+  int fd = ::open(clear_refs, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  bool ok = ::write(fd, "5", 1) == 1;
+  const bool ok = ::write(fd, "5", 1) == 1;
+  const int saved = errno;
   ::close(fd);
+  errno = saved;
   return ok;
 }
 

@@ -29,8 +29,11 @@ std::int64_t current_rss();
 /// Peak resident bytes (VmHWM) since the process started or since the last reset_peak_rss().
 std::int64_t peak_rss();
 
-/// Resets the peak to the current RSS by writing "5" to /proc/self/clear_refs.
-/// Returns false when the kernel refuses (old kernel, restricted /proc).
-bool reset_peak_rss();
+/// The file reset_peak_rss() writes to.
+inline constexpr const char* k_clear_refs = "/proc/self/clear_refs";
+
+/// Resets the peak to the current RSS by writing "5" to `clear_refs`. Returns false when that
+/// fails (old kernel, restricted /proc), with errno set.
+bool reset_peak_rss(const char* clear_refs = k_clear_refs);
 
 }  // namespace leakbench::measure

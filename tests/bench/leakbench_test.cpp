@@ -2,7 +2,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -210,11 +212,9 @@ TEST_F(leakbench_run, inject_leak_adds_exactly_its_size_per_attempt) {
        std::map<std::string, double>{{"Single/fixed", 1}, {"Concurrent/fixed", 5}}) {
     const json a = by_name(clean.report).at(name), b = by_name(injected.report).at(name);
     const double leak = attempts * 64 * 1024;
-    // Exact to the byte but for the model's own few bytes, which the fits' intervals bound.
-    const double heap_noise = a.at("heap_ci95").get<double>() + b.at("heap_ci95").get<double>();
-    EXPECT_NEAR(b.at("heap_per_retry").get<double>() - a.at("heap_per_retry").get<double>(), leak,
-                heap_noise + 1)
-        << name;
+    // Exact to the byte: samples are quiescent, and a fixed variant allocates nothing net.
+    EXPECT_EQ(a.at("heap_per_retry").get<double>(), 0) << name;
+    EXPECT_EQ(b.at("heap_per_retry").get<double>(), leak) << name;
     EXPECT_EQ(b.at("expected_per_retry"), 0) << name << ": an injected leak is never expected";
     if (k_rss_meaningful) {
       const double noise = a.at("rss_ci95").get<double>() + b.at("rss_ci95").get<double>() + 4096;
@@ -222,6 +222,65 @@ TEST_F(leakbench_run, inject_leak_adds_exactly_its_size_per_attempt) {
                   noise)
           << name;
     }
+  }
+}
+
+TEST_F(leakbench_run, fixed_variants_keep_the_heap_still_to_the_byte_between_retries) {
+  // Each sample is taken with every worker thread parked and the loop drained: nothing of an
+  // attempt (its report, its delivery, a queue block) is still alive. Retries 11 to 40 carry
+  // two-digit retry counts, so the messages keep their size and the model allocates nothing.
+  const fs::path series = dir_.path() / "series";
+  const auto r = run({"--payload=0", "--retries=40", "--warmup=10", "--benchmark_filter=/fixed",
+                      "--series_out=" + series.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = by_name(r.report);
+  ASSERT_EQ(benches.size(), 7u);
+  for (const auto& [name, b] : benches) {
+    EXPECT_EQ(b.at("heap_per_retry").get<double>(), 0) << name;
+    EXPECT_EQ(b.at("heap_ci95").get<double>(), 0) << name;
+    std::string file = name;
+    std::replace(file.begin(), file.end(), '/', '_');
+    std::ifstream in(series / (file + ".csv"));
+    ASSERT_TRUE(in) << file;
+    std::vector<long long> heap;  // [r]: after retry r
+    for (std::string line; std::getline(in, line);) {
+      if (!line.starts_with("retry,")) continue;
+      std::vector<std::string> f;
+      std::stringstream row(line);
+      for (std::string cell; std::getline(row, cell, ',');) f.push_back(cell);
+      heap.push_back(std::stoll(f.at(4)));
+    }
+    ASSERT_EQ(heap.size(), 41u) << name;
+    for (std::size_t i = 12; i < heap.size(); ++i) {
+      EXPECT_EQ(heap[i] - heap[i - 1], 0) << name << ": retry " << i;
+    }
+  }
+}
+
+TEST_F(leakbench_run, falls_back_to_the_sampled_peak_when_the_peak_cannot_be_reset) {
+  // Where clear_refs cannot be written, VmHWM is the process's lifetime peak: a fixed
+  // benchmark after a leaky one would report the leaky peak. leakbench says so and samples.
+  struct env_guard {
+    env_guard() { ::setenv("LEAKBENCH_CLEAR_REFS", "/nonexistent/clear_refs", 1); }
+    ~env_guard() { ::unsetenv("LEAKBENCH_CLEAR_REFS"); }
+  } const guard;
+  const auto r = run({"--payload=4MiB", "--retries=6", "--benchmark_filter=Single"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string said = "leakbench: cannot reset the peak RSS through /nonexistent/clear_refs";
+  const auto first = r.err.find(said);
+  EXPECT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(said, first + 1), std::string::npos) << "said more than once: " << r.err;
+  EXPECT_EQ(r.report.at("context").at("peak_rss_source"),
+            "sampled every 10 ms (/nonexistent/clear_refs cannot be written)");
+  const auto benches = by_name(r.report);
+  const json &leaky = benches.at("Single/leaky"), &fixed = benches.at("Single/fixed");
+  for (const json* b : {&leaky, &fixed}) {
+    EXPECT_GE(b->at("peak_rss").get<double>(), b->at("rss_end").get<double>());
+  }
+  if (k_rss_meaningful) {
+    // The leaky run peaked about 6 payloads up; the fixed one must not report that peak.
+    EXPECT_LT(fixed.at("peak_rss").get<double>(),
+              leaky.at("peak_rss").get<double>() - 3 * 4 * k_mib);
   }
 }
 
