@@ -14,8 +14,10 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/gbench_flags.hpp"
 #include "bench/options.hpp"
 #include "bench/runner.hpp"
+#include "bench/strict_json_reporter.hpp"
 #include "harness/measure/rss.hpp"
 #include "harness/measure/settle.hpp"
 #include "harness/runtime/redis_broker.hpp"
@@ -26,14 +28,43 @@ namespace lb = leakbench::bench;
 
 namespace {
 
+// Google Benchmark's help names its own default program, "benchmark": print it as leakbench's.
 void print_help() {
-  benchmark::PrintDefaultHelp();
+  std::fflush(stdout);
+  std::FILE* captured = std::tmpfile();
+  const int saved = ::dup(STDOUT_FILENO);
+  if (captured == nullptr || saved < 0 || ::dup2(::fileno(captured), STDOUT_FILENO) < 0) {
+    benchmark::PrintDefaultHelp();  // cannot capture: print it as it is
+  } else {
+    benchmark::PrintDefaultHelp();
+    std::fflush(stdout);
+    ::dup2(saved, STDOUT_FILENO);
+    std::rewind(captured);
+    std::string text;
+    for (int c; (c = std::fgetc(captured)) != EOF;) text += static_cast<char>(c);
+    // Same length as "benchmark ": the continuation lines stay aligned.
+    if (text.starts_with("benchmark ")) text = "leakbench " + text.substr(10);
+    std::fputs(text.c_str(), stdout);
+  }
+  if (saved >= 0) ::close(saved);
+  if (captured != nullptr) std::fclose(captured);
   std::fputs(lb::options_help().c_str(), stdout);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  lb::early_flags early;
+  try {  // before Google Benchmark sees them: its answers to bad values are not ours
+    early = lb::check_early_flags(std::vector<std::string_view>(argv + 1, argv + argc));
+  } catch (const lb::usage_error& e) {
+    std::fprintf(stderr, "leakbench: %s\n", e.what());
+    return 2;
+  }
+  if (early.version && !early.help) {
+    std::printf("leakbench %s (%s)\n", leakbench::k_version, leakbench::k_git_commit);
+    return 0;
+  }
   benchmark::Initialize(&argc, argv, print_help);
   lb::options opts;
   try {
@@ -42,6 +73,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "leakbench: %s\n", e.what());
     return 2;
   }
+  opts.repetitions = static_cast<std::size_t>(early.repetitions);
 
   if (opts.series_out) {
     std::error_code ec;  // find an unusable directory now, not after the whole run
@@ -53,7 +85,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (opts.redis) {
+  if (opts.redis && !early.list_tests) {  // listing runs nothing: no broker needed
     try {
       leakbench::runtime::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing
     } catch (const leakbench::runtime::broker_error& e) {
@@ -105,7 +137,11 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond);
     }
   }
-  const std::size_t ran = benchmark::RunSpecifiedBenchmarks();
+  // JSON, strictly: Google Benchmark's own reporter would write NaN for a _cv of a zero mean.
+  lb::strict_json_reporter json_display, json_file;
+  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(
+      early.format == "json" ? &json_display : nullptr,
+      early.out && early.out_format == "json" ? &json_file : nullptr);
   benchmark::Shutdown();
   if (ran == 0) {
     std::fprintf(stderr, "leakbench: no benchmark matches --benchmark_filter=%s\n",

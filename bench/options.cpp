@@ -55,7 +55,13 @@ const std::vector<flag>& flags() {
            throw usage_error("expected memory or redis://[:password@]host:port[/db]");
          }
        }},
-      {"--max_rss", [](options& o, std::string_view v) { o.max_rss = parse_size(v); }},
+      {"--max_rss",
+       [](options& o, std::string_view v) {
+         o.max_rss = parse_size(v);
+         if (o.max_rss == 0) {
+           throw std::invalid_argument("must be above 0 (leave the flag out for the default)");
+         }
+       }},
       {"--series_out",
        [](options& o, std::string_view v) {
          if (v.empty()) throw usage_error("needs a directory");

@@ -38,6 +38,7 @@ struct options {
   /// tests); when that fails, peak_rss is the background sampler's maximum instead.
   std::string clear_refs = measure::k_clear_refs;
   bool peak_resettable = true;  ///< found at start-up
+  std::size_t repetitions = 1;  ///< --benchmark_repetitions, for per-repetition file names
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -245,9 +246,12 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
 std::optional<std::string> report(benchmark::State& state, const scenarios::scenario& sc, variant v,
                                   const options& opts, const run_record& rec) {
   const auto& cfg = opts.scenario;
-  if (rec.ceiling_hit && rec.done == 0) {
-    return fmt::format("memory ceiling {} reached before the first retry",
-                       format_size(static_cast<double>(opts.max_rss)));
+  if (rec.ceiling_hit && rec.done < 2) {
+    return fmt::format(
+        "memory ceiling {} reached after {} {}: a slope needs at least 2; raise --max_rss or "
+        "lower --payload",
+        format_size(static_cast<double>(opts.max_rss)), rec.done,
+        rec.done == 1 ? "retry" : "retries");
   }
   std::vector<double> rss, heap;
   for (std::size_t i = 1; i < rec.points.size(); ++i) {
@@ -271,10 +275,12 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   const double expected = v == variant::leaky ? static_cast<double>(sc.expected_leaky(cfg)) : 0.0;
   state.counters["rss_per_retry"] = bytes(rss_fit.slope);
   state.counters["rss_r2"] = rss_fit.r2;
-  state.counters["rss_ci95"] = bytes(rss_fit.slope_ci95);
+  // Two points fit any line: no interval exists, and JSON has no Infinity. Left out, and said.
+  const bool has_interval = rss_fit.points >= 3;
+  if (has_interval) state.counters["rss_ci95"] = bytes(rss_fit.slope_ci95);
   state.counters["heap_per_retry"] = bytes(heap_fit.slope);
   state.counters["heap_r2"] = heap_fit.r2;
-  state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
+  if (has_interval) state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
   state.counters["expected_per_retry"] = bytes(expected);
   state.counters["peak_rss"] = bytes(static_cast<double>(rec.peak_rss));
   state.counters["retained"] =
@@ -288,6 +294,12 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   state.counters["retries"] = static_cast<double>(rec.done);
   state.counters["payload"] = bytes(static_cast<double>(cfg.payload));
   state.counters["ceiling_hit"] = rec.ceiling_hit ? 1 : 0;
+  if (!has_interval) {
+    state.SetLabel(
+        fmt::format("ceiling after {} retries: no rss_ci95/heap_ci95, a confidence "
+                    "interval needs 3 points",
+                    rec.done));
+  }
 
   return std::nullopt;
 }
@@ -306,8 +318,12 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
     auto failure = drive(state, entry, *sc, v, opts, rec);
     if (!failure) failure = report(state, *sc, v, opts, rec);
     if (!failure && opts.series_out) {
-      write_series(opts, fmt::format("{}_{}", entry.name, to_string(v)), rec.points,
-                   rec.background);
+      std::string file = fmt::format("{}_{}", entry.name, to_string(v));
+      // Repetitions run one benchmark several times: one file each, numbered from 0.
+      static std::map<std::string, std::size_t> runs;  // preserved between repetitions!
+      const std::size_t repetition = runs[file]++;
+      if (opts.repetitions > 1) file += fmt::format("_rep{}", repetition);
+      write_series(opts, file, rec.points, rec.background);
     }
     if (failure) fail(state, fmt::format("{}: {}", label, *failure));
   } catch (const std::exception& e) {  // a broker that died under enqueue, a full disk, ...

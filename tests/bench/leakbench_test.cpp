@@ -155,6 +155,36 @@ TEST_F(leakbench_run, memory_ceiling_stops_a_benchmark_and_the_run_goes_on) {
   EXPECT_EQ(fixed.at("retries"), 30);
 }
 
+TEST_F(leakbench_run, a_ceiling_after_two_retries_gives_a_slope_without_an_interval) {
+  if (!k_rss_meaningful) GTEST_SKIP() << "the ceiling is on RSS, which sanitizers inflate";
+  // 64 MiB per leaky retry from a start well under 48 MiB: the third retry would pass 176 MiB.
+  // The report must stay strict JSON (parsed here by nlohmann, which rejects Infinity).
+  const auto r = run(
+      {"--payload=64MiB", "--retries=5", "--max_rss=176MiB", "--benchmark_filter=Single/leaky"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json leaky = by_name(r.report).at("Single/leaky");
+  ASSERT_EQ(leaky.at("retries"), 2) << leaky.dump();
+  EXPECT_EQ(leaky.at("ceiling_hit"), 1);
+  EXPECT_NEAR(leaky.at("rss_per_retry"), 64 * k_mib, 0.03 * 64 * k_mib);
+  EXPECT_FALSE(leaky.contains("rss_ci95")) << "a two-point fit has no interval";
+  EXPECT_FALSE(leaky.contains("heap_ci95"));
+  EXPECT_EQ(leaky.at("label"),
+            "ceiling after 2 retries: no rss_ci95/heap_ci95, a confidence interval needs 3 "
+            "points");
+}
+
+TEST_F(leakbench_run, a_ceiling_after_one_retry_fails_the_benchmark_saying_why) {
+  if (!k_rss_meaningful) GTEST_SKIP() << "the ceiling is on RSS, which sanitizers inflate";
+  const auto r = run(
+      {"--payload=64MiB", "--retries=5", "--max_rss=112MiB", "--benchmark_filter=Single/leaky"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const json leaky = by_name(r.report).at("Single/leaky");
+  EXPECT_EQ(leaky.at("error_occurred"), true);
+  EXPECT_EQ(leaky.at("error_message"),
+            "Single/leaky: memory ceiling 112.0 MiB reached after 1 retry: a slope needs at "
+            "least 2; raise --max_rss or lower --payload");
+}
+
 TEST_F(leakbench_run, series_out_writes_every_retry_sample) {
   const fs::path series = dir_.path() / "series";
   const auto r = run({"--payload=256KiB", "--retries=5", "--benchmark_filter=Nested",
@@ -285,14 +315,64 @@ TEST_F(leakbench_run, falls_back_to_the_sampled_peak_when_the_peak_cannot_be_res
 }
 
 TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
-  for (const char* bad : {"--payload=abc", "--retries=0", "--gc=sometimes", "--frobnicate=1",
-                          "--series_out=/proc/self/no_such_dir"}) {
+  for (const char* bad :
+       {"--payload=abc", "--retries=0", "--gc=sometimes", "--frobnicate=1",
+        "--series_out=/proc/self/no_such_dir", "--max_rss=0",
+        // Google Benchmark's own, checked before it sees them: it would
+        // print its help (exit 0), abort (134), run nothing (exit 0) or fail
+        // only after the run.
+        "--benchmark_format=xml", "--benchmark_out_format=yaml", "--benchmark_repetitions=-3",
+        "--benchmark_repetitions=0", "--benchmark_out=/nonexistent/dir/out.json",
+        "--benchmark_list_tests=maybe"}) {
     const auto r = run({bad});
     EXPECT_EQ(r.exit_code, 2) << bad;
     EXPECT_EQ(line_count(r.err), 1) << bad << ": " << r.err;
     EXPECT_TRUE(r.err.starts_with("leakbench: ")) << r.err;
     EXPECT_TRUE(r.report.is_null()) << bad << ": nothing may run";
   }
+}
+
+TEST_F(leakbench_run, version_prints_one_line_and_help_names_leakbench) {
+  const auto v = leakbench::test::run_process(LEAKBENCH_EXE, {"--version"}, dir_.path());
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_TRUE(v.out.starts_with("leakbench ")) << v.out;
+  EXPECT_EQ(line_count(v.out), 1) << v.out;
+  const auto h = leakbench::test::run_process(LEAKBENCH_EXE, {"--help"}, dir_.path());
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_TRUE(
+      h.out.starts_with("leakbench [--benchmark_list_tests={true|false}]\n"
+                        "          [--benchmark_filter=<regex>]\n"))
+      << h.out;
+}
+
+TEST_F(leakbench_run, listing_the_benchmarks_needs_no_broker) {
+  // Port 1 on loopback refuses connections: a run would exit 3, a listing must not connect.
+  const auto r = leakbench::test::run_process(
+      LEAKBENCH_EXE, {"--benchmark_list_tests", "--broker=redis://127.0.0.1:1"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(line_count(r.out), 14) << r.out;
+  EXPECT_NE(r.out.find("Nested/fixed"), std::string::npos) << r.out;
+}
+
+TEST_F(leakbench_run, series_out_names_one_file_per_repetition) {
+  const fs::path series = dir_.path() / "series";
+  const auto r = run({"--payload=256KiB", "--retries=3", "--benchmark_filter=Single/fixed",
+                      "--benchmark_repetitions=2", "--series_out=" + series.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(series / "Single_fixed_rep0.csv"));
+  EXPECT_TRUE(fs::exists(series / "Single_fixed_rep1.csv"));
+  EXPECT_FALSE(fs::exists(series / "Single_fixed.csv"));
+  EXPECT_NE(slurp(series / "Single_fixed_rep0.csv"), slurp(series / "Single_fixed_rep1.csv"));
+  // The report parsed (nlohmann rejects NaN): the _cv row of a counter whose mean is 0, as a
+  // fixed variant's heap slope is, leaves that counter out instead of writing NaN.
+  bool saw_cv = false;
+  for (const auto& b : r.report.at("benchmarks")) {
+    if (b.value("aggregate_name", "") != "cv") continue;
+    saw_cv = true;
+    EXPECT_FALSE(b.contains("heap_per_retry")) << b.dump();
+    EXPECT_EQ(b.at("payload"), 0) << "a constant counter of non-zero mean: cv 0";
+  }
+  EXPECT_TRUE(saw_cv);
 }
 
 TEST_F(leakbench_run, help_documents_its_flags_beside_google_benchmarks) {

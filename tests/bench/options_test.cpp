@@ -67,6 +67,8 @@ TEST(options, bad_values_name_the_flag) {
   EXPECT_NE(error_of({"--concurrency=x"}).find("--concurrency=x"), std::string::npos);
   EXPECT_EQ(error_of({"--inject_leak=4B"}),
             "--inject_leak=4B: an injected leak needs 0 (off) or at least 8 bytes");
+  EXPECT_EQ(error_of({"--max_rss=0"}),
+            "--max_rss=0: must be above 0 (leave the flag out for the default)");
 }
 
 TEST(options, unknown_flags_list_the_valid_ones) {

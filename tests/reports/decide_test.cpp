@@ -173,6 +173,24 @@ TEST(evaluate, an_unbounded_interval_is_inconclusive_not_a_crash) {
   EXPECT_FALSE(canary[0]->resolution().has_value());
 }
 
+TEST(evaluate, a_two_point_fit_without_an_interval_counter_is_inconclusive) {
+  // leakbench now leaves rss_ci95/heap_ci95 out of a two-point fit instead of writing Infinity.
+  std::string text = leakbench::test::read_data("runs/two_points.json");
+  for (const std::string line :
+       {"      \"heap_ci95\": Infinity,\n", "      \"rss_ci95\": Infinity,\n"}) {
+    const auto at = text.find(line);
+    ASSERT_NE(at, std::string::npos) << line;
+    text.erase(at, line.size());
+  }
+  const auto e = lg::evaluate(lr::parse_run(text, "two_points.json"), lg::default_budgets());
+  const auto canary = checks_of(e, "Single/leaky", "rss_per_retry");
+  ASSERT_EQ(canary.size(), 1u);
+  EXPECT_EQ(canary[0]->outcome, lg::verdict::inconclusive);
+  EXPECT_EQ(canary[0]->reason,
+            "no rss_ci95: the fit had two points (the ceiling stopped the run); run at least "
+            "three retries after the warm-up");
+}
+
 TEST(evaluate, a_nan_where_a_decision_needs_a_number_fails_with_its_reason) {
   // The recorded run with one counter as Google Benchmark writes a NaN.
   std::string text = leakbench::test::read_data("runs/clean.json");

@@ -1,0 +1,87 @@
+#include "bench/gbench_flags.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+
+namespace leakbench::bench {
+namespace {
+
+/// The value of `--name=value`, or of a bare `--name` (as Google Benchmark reads booleans).
+std::optional<std::string_view> value_of(std::string_view arg, std::string_view name,
+                                         bool bare_allowed) {
+  if (!arg.starts_with(name)) return std::nullopt;
+  const auto rest = arg.substr(name.size());
+  if (rest.empty() && bare_allowed) return std::string_view("true");
+  if (!rest.starts_with('=')) return std::nullopt;
+  return rest.substr(1);
+}
+
+void one_of(std::string_view flag, std::string_view value,
+            std::initializer_list<std::string_view> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return;
+  std::string list;
+  for (auto a : allowed) {
+    if (!list.empty()) list += '|';
+    list.append(a);
+  }
+  throw usage_error(fmt::format("{}={}: expected {}", flag, value, list));
+}
+
+bool boolean(std::string_view flag, std::string_view v) {
+  // Google Benchmark's own spellings of true and false.
+  for (auto t : {"true", "yes", "1", "t", "y", "on"}) {
+    if (v == t) return true;
+  }
+  for (auto f : {"false", "no", "0", "f", "n", "off"}) {
+    if (v == f) return false;
+  }
+  throw usage_error(fmt::format("{}={}: expected true or false", flag, v));
+}
+
+}  // namespace
+
+early_flags check_early_flags(const std::vector<std::string_view>& args) {
+  early_flags out;
+  for (const auto arg : args) {
+    if (arg == "--help" || arg == "-h") out.help = true;
+    if (arg == "--version") out.version = true;
+    if (auto v = value_of(arg, "--benchmark_format", false)) {
+      one_of("--benchmark_format", *v, {"console", "json", "csv"});
+      out.format = *v;
+    } else if (auto v2 = value_of(arg, "--benchmark_out_format", false)) {
+      one_of("--benchmark_out_format", *v2, {"json", "console", "csv"});
+      out.out_format = *v2;
+    } else if (auto v3 = value_of(arg, "--benchmark_repetitions", false)) {
+      std::int64_t n = 0;
+      const auto [end, ec] = std::from_chars(v3->data(), v3->data() + v3->size(), n);
+      if (ec != std::errc{} || end != v3->data() + v3->size() || n < 1 || n > 1000) {
+        throw usage_error(fmt::format("--benchmark_repetitions={}: expected a whole number from 1 "
+                                      "to 1000",
+                                      *v3));
+      }
+      out.repetitions = n;
+    } else if (auto v4 = value_of(arg, "--benchmark_out", false)) {
+      if (v4->empty()) throw usage_error("--benchmark_out=: expected a file name");
+      out.out = true;
+      const std::filesystem::path path(*v4);
+      const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+      std::error_code ec;
+      if (!std::filesystem::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
+        throw usage_error(fmt::format("--benchmark_out={}: cannot write in {}: no such writable "
+                                      "directory",
+                                      *v4, dir.string()));
+      }
+    } else if (auto v5 = value_of(arg, "--benchmark_list_tests", true)) {
+      out.list_tests = boolean("--benchmark_list_tests", *v5);
+    }
+  }
+  return out;
+}
+
+}  // namespace leakbench::bench
