@@ -61,9 +61,10 @@ early_flags check_early_flags(const std::vector<std::string_view>& args) {
       std::int64_t n = 0;
       const auto [end, ec] = std::from_chars(v3->data(), v3->data() + v3->size(), n);
       if (ec != std::errc{} || end != v3->data() + v3->size() || n < 1 || n > 1000) {
-        throw usage_error(fmt::format("--benchmark_repetitions={}: expected a whole number from 1 "
-                                      "to 1000",
-                                      *v3));
+        throw usage_error(
+            fmt::format("--benchmark_repetitions={}: expected a whole number from 1 "
+                        "to 1000",
+                        *v3));
       }
       out.repetitions = n;
     } else if (auto v4 = value_of(arg, "--benchmark_out", false)) {
@@ -73,9 +74,10 @@ early_flags check_early_flags(const std::vector<std::string_view>& args) {
       const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
       std::error_code ec;
       if (!std::filesystem::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
-        throw usage_error(fmt::format("--benchmark_out={}: cannot write in {}: no such writable "
-                                      "directory",
-                                      *v4, dir.string()));
+        throw usage_error(
+            fmt::format("--benchmark_out={}: cannot write in {}: no such writable "
+                        "directory",
+                        *v4, dir.string()));
       }
     } else if (auto v5 = value_of(arg, "--benchmark_list_tests", true)) {
       out.list_tests = boolean("--benchmark_list_tests", *v5);

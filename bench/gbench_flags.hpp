@@ -11,13 +11,13 @@ namespace leakbench::bench {
 
 /// What leakbench needs to know of the command line before Google Benchmark parses it.
 struct early_flags {
-  std::int64_t repetitions = 1;  ///< --benchmark_repetitions
-  bool list_tests = false;       ///< --benchmark_list_tests: runs nothing, needs no broker
-  bool help = false;             ///< --help
-  bool version = false;          ///< --version
-  std::string format = "console";     ///< --benchmark_format
-  std::string out_format = "json";    ///< --benchmark_out_format
-  bool out = false;                   ///< --benchmark_out given
+  std::int64_t repetitions = 1;     ///< --benchmark_repetitions
+  bool list_tests = false;          ///< --benchmark_list_tests: runs nothing, needs no broker
+  bool help = false;                ///< --help
+  bool version = false;             ///< --version
+  std::string format = "console";   ///< --benchmark_format
+  std::string out_format = "json";  ///< --benchmark_out_format
+  bool out = false;                 ///< --benchmark_out given
 };
 
 /// Checks the Google Benchmark flags whose bad values it would otherwise answer with its help

@@ -48,7 +48,7 @@ const std::vector<flag>& flags() {
          if (v == "memory") {
            o.broker = v;
            o.redis.reset();
-         } else if (v.starts_with("redis://")) {
+         } else if (runtime::redis_url::has_scheme(v)) {
            o.redis = runtime::redis_url::parse(v);
            o.broker = o.redis->describe();
          } else {
@@ -155,7 +155,8 @@ options parse_options(const std::vector<std::string_view>& args) {
     try {
       it->set(o, value);
     } catch (const std::exception& e) {
-      throw usage_error(fmt::format("{}={}: {}", name, value, e.what()));
+      // A URL's password never reaches a terminal or a CI log.
+      throw usage_error(fmt::format("{}={}: {}", name, runtime::redis_url::mask(value), e.what()));
     }
     warmup_given = warmup_given || name == "--warmup";
   }

@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <cctype>
 #include <charconv>
 #include <memory>
 #include <stdexcept>
@@ -54,12 +55,28 @@ redis_value convert(const redisReply& r) {
 
 }  // namespace
 
-redis_url redis_url::parse(std::string_view text) {
+bool redis_url::has_scheme(std::string_view text) {
   constexpr std::string_view scheme = "redis://";
-  if (!text.starts_with(scheme)) {
-    throw std::invalid_argument(fmt::format("'{}' is not a redis:// URL", text));
+  if (text.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i) {  // schemes are case-insensitive (RFC 3986)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i]) return false;
   }
-  std::string_view rest = text.substr(scheme.size());
+  return true;
+}
+
+std::string redis_url::mask(std::string_view text) {
+  const auto start = text.find("://");
+  if (start == std::string_view::npos) return std::string(text);
+  const auto at = text.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(text);
+  return fmt::format("{}://:***@{}", text.substr(0, start), text.substr(at + 1));
+}
+
+redis_url redis_url::parse(std::string_view text) {
+  if (!has_scheme(text)) {
+    throw std::invalid_argument(fmt::format("'{}' is not a redis:// URL", mask(text)));
+  }
+  std::string_view rest = text.substr(std::string_view("redis://").size());
   redis_url url;
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view auth = rest.substr(0, at);
@@ -72,17 +89,30 @@ redis_url redis_url::parse(std::string_view text) {
     url.db = parse_int(rest.substr(slash + 1), "db", 0, 1 << 20);
     rest = rest.substr(0, slash);
   }
-  const auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos)
-    throw std::invalid_argument("a port is required: redis://host:port");
-  url.host = rest.substr(0, colon);
+  std::string_view port;
+  if (rest.starts_with('[')) {  // an IPv6 address: [::1]:6379
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
+      throw std::invalid_argument("an IPv6 host is written [address]:port");
+    }
+    url.host = rest.substr(1, close - 1);
+    port = rest.substr(close + 2);
+  } else {
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos)
+      throw std::invalid_argument("a port is required: redis://host:port");
+    url.host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
   if (url.host.empty()) throw std::invalid_argument("a host is required: redis://host:port");
-  url.port = parse_int(rest.substr(colon + 1), "port", 1, 65535);
+  url.port = parse_int(port, "port", 1, 65535);
   return url;
 }
 
 std::string redis_url::describe() const {
-  return fmt::format("redis://{}{}:{}/{}", password.empty() ? "" : ":***@", host, port, db);
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return fmt::format("redis://{}{}{}{}:{}/{}", password.empty() ? "" : ":***@", ipv6 ? "[" : "",
+                     host, ipv6 ? "]" : "", port, db);
 }
 
 redis_connection::redis_connection(redis_url url, redis_timeouts timeouts)

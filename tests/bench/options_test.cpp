@@ -57,6 +57,13 @@ TEST(options, reads_every_flag) {
   EXPECT_EQ(o.inject_leak, 64u << 10);
 }
 
+TEST(options, a_redis_url_may_use_any_case_and_an_ipv6_host) {
+  const auto o = lb::parse_options({"--broker=REDIS://:pw@[::1]:6390/2"});
+  ASSERT_TRUE(o.redis);
+  EXPECT_EQ(o.redis->host, "::1");
+  EXPECT_EQ(o.broker, "redis://:***@[::1]:6390/2");
+}
+
 TEST(options, bad_values_name_the_flag) {
   EXPECT_EQ(error_of({"--retries=0"}), "--retries=0: expected a whole number from 1 to 1000000");
   EXPECT_EQ(error_of({"--gc=sometimes"}),
@@ -67,6 +74,8 @@ TEST(options, bad_values_name_the_flag) {
   EXPECT_NE(error_of({"--concurrency=x"}).find("--concurrency=x"), std::string::npos);
   EXPECT_EQ(error_of({"--inject_leak=4B"}),
             "--inject_leak=4B: an injected leak needs 0 (off) or at least 8 bytes");
+  EXPECT_EQ(error_of({"--broker=redis://:secret@host:notaport"}),
+            "--broker=redis://:***@host:notaport: invalid port 'notaport'");
   EXPECT_EQ(error_of({"--max_rss=0"}),
             "--max_rss=0: must be above 0 (leave the flag out for the default)");
 }
