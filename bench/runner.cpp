@@ -280,6 +280,9 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   if (has_interval) state.counters["rss_ci95"] = bytes(rss_fit.slope_ci95);
   state.counters["heap_per_retry"] = bytes(heap_fit.slope);
   state.counters["heap_r2"] = heap_fit.r2;
+  // Outlier-robust companions of the least-squares slopes (median of pairwise slopes).
+  state.counters["rss_theil_sen"] = bytes(rss_fit.theil_sen);
+  state.counters["heap_theil_sen"] = bytes(heap_fit.theil_sen);
   if (has_interval) state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
   state.counters["expected_per_retry"] = bytes(expected);
   state.counters["peak_rss"] = bytes(static_cast<double>(rec.peak_rss));

@@ -1,5 +1,7 @@
 #include "harness/measure/trend.hpp"
 
+#include "harness/measure/theil_sen.hpp"
+
 #include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
@@ -70,14 +72,7 @@ trend fit_trend(std::span<const double> x, std::span<const double> y, std::size_
     t.slope_stderr = t.slope_ci95 = std::numeric_limits<double>::infinity();
   }
 
-  std::vector<double> slopes;
-  slopes.reserve(x.size() * (x.size() - 1) / 2);
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    for (std::size_t j = i + 1; j < x.size(); ++j) {
-      if (x[j] != x[i]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
-    }
-  }
-  t.theil_sen = median(slopes);
+  t.theil_sen = theil_sen_slope(x, y);  // O(N) memory: never the N(N-1)/2 slopes
   std::vector<double> offsets(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) offsets[i] = y[i] - t.theil_sen * x[i];
   t.theil_sen_intercept = median(offsets);

@@ -109,10 +109,10 @@ TEST_F(leakbench_run, json_carries_every_counter_and_the_configuration) {
   EXPECT_FALSE(ctx.at("leakbench_version").get<std::string>().empty());
   EXPECT_FALSE(ctx.at("git_commit").get<std::string>().empty());
   const json& b = r.report.at("benchmarks").at(0);
-  for (const char* counter :
-       {"rss_per_retry", "rss_r2", "rss_ci95", "heap_per_retry", "heap_r2", "heap_ci95",
-        "expected_per_retry", "peak_rss", "retained", "reclaimed", "retries", "payload",
-        "ceiling_hit", "rss_start", "rss_end", "rss_fit_start"}) {
+  for (const char* counter : {"rss_per_retry", "rss_r2", "rss_ci95", "heap_per_retry", "heap_r2",
+                              "heap_ci95", "expected_per_retry", "peak_rss", "retained",
+                              "reclaimed", "retries", "payload", "ceiling_hit", "rss_start",
+                              "rss_end", "rss_fit_start", "rss_theil_sen", "heap_theil_sen"}) {
     EXPECT_TRUE(b.contains(counter)) << counter;
   }
   EXPECT_EQ(b.at("rss_end").get<double>() - b.at("rss_start").get<double>(),
