@@ -34,6 +34,9 @@ namespace lm = measure;
 using clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_failed{false};
+// The process's peak over every benchmark so far: resetting VmHWM per benchmark also resets
+// what getrusage and /usr/bin/time report, so leakbench keeps the whole-run peak itself.
+std::int64_t g_process_peak = 0;
 
 // An attempt that takes longer than this is a bug in the model, not a slow machine.
 constexpr auto k_attempt_deadline = std::chrono::seconds(120);
@@ -286,6 +289,8 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   if (has_interval) state.counters["heap_ci95"] = bytes(heap_fit.slope_ci95);
   state.counters["expected_per_retry"] = bytes(expected);
   state.counters["peak_rss"] = bytes(static_cast<double>(rec.peak_rss));
+  g_process_peak = std::max(g_process_peak, rec.peak_rss);
+  state.counters["process_peak_rss"] = bytes(static_cast<double>(g_process_peak));
   state.counters["retained"] =
       bytes(static_cast<double>(rec.points.back().rss - rec.points.front().rss));
   state.counters["rss_start"] = bytes(static_cast<double>(rec.points.front().rss));
@@ -314,6 +319,7 @@ void run_scenario(benchmark::State& state, const scenarios::entry& entry, varian
   const std::string label = fmt::format("{}/{}", entry.name, to_string(v));
   // Preserved between benchmarks: nothing. Each starts from a collected, trimmed heap.
   lm::settle(lm::settle_mode::trim);
+  g_process_peak = std::max(g_process_peak, lm::peak_rss());  // before the reset loses it
   if (opts.peak_resettable) lm::reset_peak_rss(opts.clear_refs.c_str());
   try {
     const auto sc = entry.make();

@@ -30,8 +30,9 @@ class pairwise_slopes {
   explicit pairwise_slopes(std::vector<point> pts) : pts_(std::move(pts)) {
     // x ascending; equal x by y descending, so that such a pair counts at every t (then
     // subtracted as `same_x_`): y_j - t x_j <= y_i - t x_i holds whatever t is.
-    std::sort(pts_.begin(), pts_.end(),
-              [](const point& a, const point& b) { return a.x < b.x || (a.x == b.x && a.y > b.y); });
+    std::sort(pts_.begin(), pts_.end(), [](const point& a, const point& b) {
+      return a.x < b.x || (a.x == b.x && a.y > b.y);
+    });
     const auto n = static_cast<std::uint64_t>(pts_.size());
     for (std::size_t i = 0; i < pts_.size();) {
       std::size_t j = i;
@@ -59,7 +60,9 @@ class pairwise_slopes {
     std::uint64_t upto = count_at_most(from_order_key(hi));   // pairs_
     // Invariant: below <= k < upto, i.e. the k-th slope lies in (lo, hi].
     // hi - lo can pass INT64_MAX: measured in unsigned arithmetic, which wraps correctly.
-    const auto gap = [&] { return static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo); };
+    const auto gap = [&] {
+      return static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+    };
     while (gap() > 1 && upto - below > pts_.size()) {
       const auto mid = static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + gap() / 2);
       const std::uint64_t c = count_at_most(from_order_key(mid));
@@ -86,8 +89,9 @@ class pairwise_slopes {
     std::iota(order.begin(), order.end(), 0u);
     std::vector<double> z(pts_.size());
     for (std::size_t i = 0; i < pts_.size(); ++i) z[i] = pts_[i].y - t * pts_[i].x;
-    std::sort(order.begin(), order.end(),
-              [&z](std::uint32_t a, std::uint32_t b) { return z[a] > z[b] || (z[a] == z[b] && a < b); });
+    std::sort(order.begin(), order.end(), [&z](std::uint32_t a, std::uint32_t b) {
+      return z[a] > z[b] || (z[a] == z[b] && a < b);
+    });
   }
 
   /// Slopes <= t: pairs i < j (x order) with z_j <= z_i, i.e. i before j in order_at(t).
@@ -127,7 +131,8 @@ class pairwise_slopes {
           if (v[b] < v[a]) {  // v[b] precedes every v[a..mid) in the other order
             count += mid - a;
             if (list != nullptr) {
-              for (std::size_t i = a; i < mid; ++i) list->push_back(slope((*at_hi_)[v[i]], (*at_hi_)[v[b]]));
+              for (std::size_t i = a; i < mid; ++i)
+                list->push_back(slope((*at_hi_)[v[i]], (*at_hi_)[v[b]]));
             }
             scratch_[out++] = v[b++];
           } else {

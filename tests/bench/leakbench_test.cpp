@@ -84,6 +84,35 @@ TEST_F(leakbench_run, meets_the_accuracy_targets_in_all_fourteen_benchmarks) {
   }
 }
 
+TEST_F(leakbench_run, a_collector_every_n_attempts_turns_the_line_into_a_sawtooth) {
+  // --gc=every:4: after retry r, (r mod 4) retries' worth is held; the 4th attempt's exception
+  // is still held when its collection runs, so the peak reaches 4 retries' worth. The slope is
+  // the least-squares slope of that sawtooth, about 0; expected_per_retry keeps the gc-off value.
+  constexpr int n = 4, retries = 20, warmup = 2;
+  const auto r = run({"--payload=2MiB", "--retries=20", "--gc=every:4",
+                      "--benchmark_filter=Single/leaky|Nested/leaky"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;  // the ideal sawtooth's slope, in retries
+  for (int x = warmup; x < retries; ++x) {
+    const double y = (x + 1) % n;  // x is 0 at the sample after retry 1
+    sx += x, sy += y, sxx += x * x, sxy += x * y, ++m;
+  }
+  const double sawtooth = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+  EXPECT_LT(std::abs(sawtooth), 0.1);
+  const auto benches = by_name(r.report);
+  ASSERT_EQ(benches.size(), 2u);
+  for (const auto& [name, b] : benches) {
+    const double e = b.at("expected_per_retry");
+    EXPECT_EQ(e, (name == "Nested/leaky" ? 2 : 1) * k_payload) << name;
+    EXPECT_NEAR(b.at("heap_per_retry").get<double>(), sawtooth * e, 0.005 * e) << name;
+    if (k_rss_meaningful) {
+      EXPECT_NEAR(b.at("rss_per_retry").get<double>(), sawtooth * e, 0.03 * e) << name;
+      const double above = b.at("peak_rss").get<double>() - b.at("rss_start").get<double>();
+      EXPECT_NEAR(above, n * e, 0.03 * n * e + 512 * 1024) << name;
+    }
+  }
+}
+
 TEST_F(leakbench_run, filter_selects_exactly_the_two_variants) {
   const auto r = run({"--payload=256KiB", "--retries=4", "--benchmark_filter=Nested"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -183,6 +212,21 @@ TEST_F(leakbench_run, a_ceiling_after_one_retry_fails_the_benchmark_saying_why) 
   EXPECT_EQ(leaky.at("error_message"),
             "Single/leaky: memory ceiling 112.0 MiB reached after 1 retry: a slope needs at "
             "least 2; raise --max_rss or lower --payload");
+}
+
+TEST_F(leakbench_run, process_peak_rss_keeps_the_whole_runs_peak_across_resets) {
+  // Each benchmark resets VmHWM (and with it what getrusage and /usr/bin/time see); the
+  // process_peak_rss counter is the peak of every benchmark so far, never reset.
+  const auto r = run({"--payload=4MiB", "--retries=6", "--benchmark_filter=Single"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = by_name(r.report);
+  const json leaky = benches.at("Single/leaky"), fixed = benches.at("Single/fixed");
+  EXPECT_GE(leaky.at("process_peak_rss").get<double>(), leaky.at("peak_rss").get<double>());
+  EXPECT_GE(fixed.at("process_peak_rss").get<double>(), leaky.at("peak_rss").get<double>())
+      << "the fixed benchmark ran after the leaky one: the run's peak is the leaky peak";
+  if (k_rss_meaningful) {
+    EXPECT_LT(fixed.at("peak_rss").get<double>(), leaky.at("peak_rss").get<double>());
+  }
 }
 
 TEST_F(leakbench_run, series_out_writes_every_retry_sample) {

@@ -65,7 +65,8 @@ TEST(theil_sen, equals_the_median_of_all_pairwise_slopes) {
 
 TEST(theil_sen, needs_two_distinct_x) {
   EXPECT_TRUE(std::isnan(lm::theil_sen_slope(std::vector<double>{1}, std::vector<double>{2})));
-  EXPECT_TRUE(std::isnan(lm::theil_sen_slope(std::vector<double>{3, 3}, std::vector<double>{1, 2})));
+  EXPECT_TRUE(
+      std::isnan(lm::theil_sen_slope(std::vector<double>{3, 3}, std::vector<double>{1, 2})));
   EXPECT_EQ(lm::theil_sen_slope(std::vector<double>{0, 2}, std::vector<double>{1, 5}), 2.0);
 }
 
