@@ -139,6 +139,9 @@ std::optional<std::string> wait_for_round(attempt_counter& counter, rt::worker& 
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
   if (!worker.wait_parked(std::max(left, std::chrono::milliseconds(0)))) return timed_out();
+  // An attempt whose settling failed still counts as finished: its failure must not pass
+  // unnoticed (its message went back to the queue, not on to its retry).
+  if (worker.broker_failures() != failures) return "broker failed: " + worker.last_broker_error();
   return std::nullopt;
 }
 

@@ -17,9 +17,10 @@ local now = t[1] * 1000 + math.floor(t[2] / 1000)
 )";
 
 // KEYS: queue, delayed, in-flight list to settle from. ARGV: body, delay ms, body to settle.
+// Returns 0, changing nothing, if the body to settle is not in flight.
 const std::string k_push = std::string(k_now) + R"(
 if ARGV[3] ~= '' and redis.call('LREM', KEYS[3], 1, ARGV[3]) == 0 then
-  return redis.error_reply('message is not in flight')
+  return 0
 end
 local delay = tonumber(ARGV[2])
 if delay <= 0 then redis.call('RPUSH', KEYS[1], ARGV[1])
@@ -37,12 +38,18 @@ local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #nxt == 0 then return -1 end
 return math.max(0, tonumber(nxt[2]) - now))";
 
-// KEYS: in-flight list, dead-letter list. ARGV: body, dead-letter entry.
+// KEYS: in-flight list, dead-letter list. ARGV: body, dead-letter entry. 0 if not in flight.
 constexpr std::string_view k_dead = R"(
 if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
-  return redis.error_reply('message is not in flight')
+  return 0
 end
 redis.call('RPUSH', KEYS[2], ARGV[2])
+return 1)";
+
+// KEYS: in-flight list, queue. ARGV: body. Puts one in-flight copy back at the queue's head.
+constexpr std::string_view k_requeue = R"(
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('LPUSH', KEYS[2], ARGV[1])
 return 1)";
 
 // KEYS: heartbeats. ARGV: worker id.
@@ -72,6 +79,7 @@ class redis_broker::lease {
   lease(const lease&) = delete;
   lease& operator=(const lease&) = delete;
   redis_connection* operator->() { return c_.get(); }
+  redis_connection& operator*() { return *c_; }
 
  private:
   redis_broker& owner_;
@@ -119,16 +127,37 @@ redis_broker::~redis_broker() {
   }
   beat_cv_.notify_all();
   heartbeat_.join();
-  try {
-    if (opts_.remove_keys_on_close) {
-      remove_keys();
-    } else {
-      // A clean exit: hand our in-flight messages back instead of waiting to be declared dead.
-      requeue_inflight_of(worker_id_);
+  // A server that stalls or restarts gets `cleanup_grace` to answer again, tried every
+  // half second; a dead one costs that much once, and the prefix left is named.
+  const auto give_up = clock::now() + opts_.cleanup_grace;
+  for (;;) {
+    try {
+      if (opts_.remove_keys_on_close) {
+        remove_keys();
+      } else {
+        // A clean exit: hand our in-flight messages back instead of waiting to be declared dead.
+        requeue_inflight_of(worker_id_);
+      }
+      return;
+    } catch (const connection_lost& e) {
+      if (clock::now() + std::chrono::milliseconds(500) < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
+      say_left(e.what());
+      return;
+    } catch (const broker_error& e) {
+      say_left(e.what());
+      return;
     }
-  } catch (const broker_error& e) {
-    std::fprintf(stderr, "leakbench: redis: closing: %s\n", e.what());
   }
+}
+
+void redis_broker::say_left(const char* why) const {
+  std::fprintf(stderr,
+               "leakbench: redis: left the keys of %s:* on %s (%s); remove them later with "
+               "leakbench --redis_cleanup=%s\n",
+               prefix_.c_str(), url_.describe().c_str(), why, url_.describe().c_str());
 }
 
 std::string redis_broker::key(std::string_view kind, std::string_view name) const {
@@ -144,23 +173,68 @@ void redis_broker::beat() {
   connection()->command({"EVAL", k_beat, "1", key("heartbeats"), worker_id_});
 }
 
-void redis_broker::push(std::string_view queue, std::string_view body, std::string_view settle_from,
-                        std::string_view settle_body, std::chrono::milliseconds delay) {
+bool redis_broker::push(redis_connection& c, std::string_view queue, std::string_view body,
+                        std::string_view settle_from, std::string_view settle_body,
+                        std::chrono::milliseconds delay) {
   if (body.size() > opts_.max_message_bytes) {
     throw message_error(fmt::format("message of {} bytes exceeds the limit of {} bytes",
                                     body.size(), opts_.max_message_bytes));
   }
-  connection()->command({"EVAL", k_push, "3", key("queue", queue), key("delayed", queue),
-                         settle_from.empty() ? key("queue", queue) : std::string(settle_from), body,
-                         std::to_string(delay.count()), settle_body});
+  return c.command({"EVAL", k_push, "3", key("queue", queue), key("delayed", queue),
+                    settle_from.empty() ? key("queue", queue) : std::string(settle_from), body,
+                    std::to_string(delay.count()), settle_body})
+             .integer == 1;
+}
+
+void redis_broker::settle(const delivery& d, const settle_op& op) {
+  const auto not_in_flight = [&] {
+    return broker_error(fmt::format("delivery on queue '{}' is not in flight", d.queue));
+  };
+  try {
+    if (!op(*connection())) throw not_in_flight();
+    return;
+  } catch (const connection_lost&) {
+    // A pooled connection that died idle (killed, server restarted): once more, fresh. If the
+    // first try did run, the second finds the message settled already, which is success.
+  }
+  try {
+    op(*connection());
+  } catch (const connection_lost&) {
+    std::lock_guard lock(unsettled_mutex_);
+    unsettled_.push_back(d);  // still in our in-flight list: requeued once the server answers
+    throw;
+  }
+}
+
+std::size_t redis_broker::requeue_unsettled(redis_connection& c) {
+  std::vector<delivery> pending;
+  {
+    std::lock_guard lock(unsettled_mutex_);
+    pending.swap(unsettled_);
+  }
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    try {
+      moved += static_cast<std::size_t>(
+          c.command({"EVAL", k_requeue, "2", inflight_key(pending[i].queue),
+                     key("queue", pending[i].queue), pending[i].body})
+              .integer);
+    } catch (const broker_error&) {
+      std::lock_guard lock(unsettled_mutex_);
+      unsettled_.insert(unsettled_.end(), pending.begin() + static_cast<std::ptrdiff_t>(i),
+                        pending.end());
+      throw;
+    }
+  }
+  return moved;
 }
 
 void redis_broker::enqueue(const message& m, std::chrono::milliseconds delay) {
-  push(m.queue, encode(m), {}, {}, delay);
+  push(*connection(), m.queue, encode(m), {}, {}, delay);
 }
 
 void redis_broker::enqueue_raw(std::string_view queue, std::string body) {
-  push(queue, body, {}, {}, {});
+  push(*connection(), queue, body, {}, {}, {});
 }
 
 std::optional<delivery> redis_broker::consume(std::string_view queue,
@@ -182,9 +256,21 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
       }
     }
   }
+  bool unsettled = false;
+  {
+    std::lock_guard lock(unsettled_mutex_);
+    unsettled = !unsettled_.empty();
+  }
+  if (unsettled) requeue_unsettled(*c);  // the server answers again: give them back
   for (;;) {
     if (closed_.load()) return std::nullopt;
-    const long long next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
+    long long next_eta = 0;
+    try {
+      next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
+    } catch (const connection_lost&) {
+      // A pooled connection that died idle; promoting is idempotent: once more, reconnected.
+      next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
+    }
     auto block = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (next_eta >= 0) block = std::min(block, std::chrono::milliseconds(next_eta));
     // BLMOVE's timeout 0 means forever: a non-blocking LMOVE stands in for it.
@@ -199,20 +285,26 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
 }
 
 void redis_broker::ack(const delivery& d) {
-  if (connection()->command({"LREM", inflight_key(d.queue), "1", d.body}).integer == 0) {
-    throw broker_error(fmt::format("delivery on queue '{}' is not in flight", d.queue));
-  }
+  settle(d, [&](redis_connection& c) {
+    return c.command({"LREM", inflight_key(d.queue), "1", d.body}).integer == 1;
+  });
 }
 
 void redis_broker::retry(const delivery& d, const message& next, std::chrono::milliseconds delay) {
-  push(next.queue, encode(next), inflight_key(d.queue), d.body, delay);
+  const std::string body = encode(next);
+  settle(d, [&](redis_connection& c) {
+    return push(c, next.queue, body, inflight_key(d.queue), d.body, delay);
+  });
 }
 
 void redis_broker::dead_letter(const delivery& d, std::string reason) {
   const std::string entry = nlohmann::json{{"body", d.body}, {"reason", std::move(reason)}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);  // a body may not be UTF-8
-  connection()->command(
-      {"EVAL", k_dead, "2", inflight_key(d.queue), key("dead", d.queue), d.body, entry});
+  settle(d, [&](redis_connection& c) {
+    return c.command(
+                {"EVAL", k_dead, "2", inflight_key(d.queue), key("dead", d.queue), d.body, entry})
+               .integer == 1;
+  });
 }
 
 std::vector<runtime::dead_letter> redis_broker::dead_letters(std::string_view queue) {

@@ -2,11 +2,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness/runtime/broker.hpp"
 #include "harness/runtime/redis_connection.hpp"
@@ -22,6 +24,9 @@ struct redis_options {
   std::chrono::milliseconds dead_after{10000};  ///< silence after which a worker counts as dead
   std::size_t max_message_bytes = k_default_max_message_bytes;
   bool remove_keys_on_close = true;  ///< leakbench's runs leave nothing behind
+  /// How long closing keeps trying to remove the keys of a server that does not answer
+  /// (stalled, restarting) before it says which prefix it left.
+  std::chrono::milliseconds cleanup_grace{15000};
 };
 
 /// The Redis broker on hiredis. A consumed message moves atomically (BLMOVE) from its queue to
@@ -61,9 +66,19 @@ class redis_broker final : public broker {
   lease connection();
   std::string key(std::string_view kind, std::string_view name = {}) const;
   std::string inflight_key(std::string_view queue) const;
-  void push(std::string_view queue, std::string_view body, std::string_view settle_from,
-            std::string_view settle_body, std::chrono::milliseconds delay);
+  /// Enqueues `body`, settling `settle_body` out of `settle_from` in the same step if given;
+  /// false (nothing done) if that body is not in flight.
+  bool push(redis_connection& c, std::string_view queue, std::string_view body,
+            std::string_view settle_from, std::string_view settle_body,
+            std::chrono::milliseconds delay);
+  /// Runs a settling step (true: settled; false: not in flight), once more on a fresh
+  /// connection if the connection was lost; if it is lost again, the delivery is remembered
+  /// and requeued by the next consume that reaches the server.
+  using settle_op = std::function<bool(redis_connection&)>;
+  void settle(const delivery& d, const settle_op& op);
+  std::size_t requeue_unsettled(redis_connection& c);
   void beat();
+  void say_left(const char* why) const;
   /// Moves `worker`'s in-flight messages back to their queues and forgets the worker.
   std::size_t requeue_inflight_of(const std::string& worker);
 
@@ -76,6 +91,8 @@ class redis_broker final : public broker {
   std::atomic<bool> closed_{false};
   std::mutex registered_mutex_;
   std::set<std::string> registered_;  // queues whose in-flight list is in the registry
+  std::mutex unsettled_mutex_;
+  std::vector<delivery> unsettled_;  // in our in-flight lists, their settling lost
   std::mutex beat_mutex_;
   std::condition_variable beat_cv_;
   bool stopping_ = false;

@@ -128,11 +128,11 @@ void redis_connection::connect() {
   redisContext* c =
       redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(timeouts_.connect));
   if (c == nullptr)
-    throw broker_error(fmt::format("{}: cannot allocate a connection", url_.describe()));
+    throw connection_lost(fmt::format("{}: cannot allocate a connection", url_.describe()));
   if (c->err != 0) {
     const std::string why = c->errstr;
     redisFree(c);
-    throw broker_error(fmt::format("{}: cannot connect: {}", url_.describe(), why));
+    throw connection_lost(fmt::format("{}: cannot connect: {}", url_.describe(), why));
   }
   ctx_ = c;
   try {
@@ -168,7 +168,7 @@ redis_value redis_connection::run(const std::vector<std::string_view>& args) {
     const std::string why = ctx_->errstr[0] != '\0' ? ctx_->errstr : "connection lost";
     redisFree(ctx_);
     ctx_ = nullptr;
-    throw broker_error(fmt::format("{}: {} failed: {}", url_.describe(), args.front(), why));
+    throw connection_lost(fmt::format("{}: {} failed: {}", url_.describe(), args.front(), why));
   }
   std::unique_ptr<redisReply, void (*)(void*)> reply(raw, freeReplyObject);
   if (reply->type == REDIS_REPLY_ERROR) {

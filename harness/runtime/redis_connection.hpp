@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/runtime/broker.hpp"
+
 struct redisContext;
 
 namespace leakbench::runtime {
@@ -28,6 +30,13 @@ struct redis_url {
   std::string describe() const;
 };
 
+/// The connection failed (cannot connect, I/O error, timeout, closed by the server): whether
+/// the command ran on the server is unknown. The next command reconnects.
+class connection_lost : public broker_error {
+ public:
+  using broker_error::broker_error;
+};
+
 /// A reply, copied out of hiredis's reply object at once.
 struct redis_value {
   enum class kind { nil, string, integer, array, status };
@@ -45,7 +54,8 @@ struct redis_timeouts {
 
 /// One hiredis connection (not thread-safe): connects, authenticates and selects the db, runs
 /// commands, and reconnects on the next command after an I/O failure. Every failure throws
-/// broker_error with one line that names the server.
+/// broker_error with one line that names the server: connection_lost for the connection, plain
+/// broker_error for an error reply.
 class redis_connection {
  public:
   redis_connection(redis_url url, redis_timeouts timeouts);

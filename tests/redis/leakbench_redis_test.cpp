@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <future>
 #include <thread>
 
 #include "harness/measure/sanitizer.hpp"
@@ -86,4 +87,74 @@ TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
   const auto& b = r.report.at("benchmarks").at(0);
   EXPECT_TRUE(b.value("error_occurred", false));
   EXPECT_NE(b.value("error_message", "").find("broker failed"), std::string::npos) << b.dump();
+  // Its keys could not be removed: the one line names the prefix and how to remove it later.
+  EXPECT_NE(r.err.find("leakbench: redis: left the keys of leakbench:"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--redis_cleanup=" + server.url() + "/0"), std::string::npos) << r.err;
+}
+
+namespace {
+
+/// Runs Concurrent/fixed on `server` and, once its keys exist, does `fault` from outside.
+template <class Fault>
+lt::leakbench_result run_with_fault(lt::redis_server& server, const lt::temp_dir& dir,
+                                    Fault fault) {
+  lt::leakbench_process run(
+      {"--payload=64KiB", "--retries=300", "--benchmark_filter=Concurrent/fixed",
+       fmt::format("--broker={}", server.url())},
+      dir.path());
+  {
+    auto c = server.connect();
+    while (c.command({"KEYS", "leakbench:*"}).elements.empty()) std::this_thread::sleep_for(5ms);
+  }
+  std::this_thread::sleep_for(300ms);
+  fault();
+  return run.wait();
+}
+
+}  // namespace
+
+TEST(leakbench_redis, connections_killed_mid_run_recover_or_fail_with_the_cause_never_hang) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = run_with_fault(server, dir, [&] {
+    auto admin = server.connect();
+    EXPECT_GE(admin.command({"CLIENT", "KILL", "TYPE", "normal"}).integer, 1);
+  });
+  // A hang waits out 120 s per round; this run takes a few seconds either way.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 60s);
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  const auto& b = r.report.at("benchmarks").at(0);
+  if (b.value("error_occurred", false)) {
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(b.value("error_message", "").find("broker failed: "), std::string::npos) << b.dump();
+  } else {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(b.at("retries"), 300) << "recovered: every retry ran";
+  }
+  auto c = server.connect();
+  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
+}
+
+TEST(leakbench_redis, a_server_stalled_past_the_io_timeout_fails_the_run_and_leaves_no_keys) {
+  lt::redis_server server({"--enable-debug-command", "local"});
+  lt::temp_dir dir;
+  std::future<void> stall;
+  const auto r = run_with_fault(server, dir, [&] {
+    stall = std::async(std::launch::async, [&] {
+      auto admin = server.connect();
+      admin.blocking_command({"DEBUG", "SLEEP", "6"}, 10000ms);
+    });
+  });
+  stall.get();
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  const auto& b = r.report.at("benchmarks").at(0);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(b.value("error_message", "").find("Resource temporarily unavailable"),
+            std::string::npos)
+      << "the I/O timeout, not the server's wake-up, ended it: " << b.dump();
+  EXPECT_EQ(r.err.find("left the keys"), std::string::npos) << r.err;
+  auto c = server.connect();
+  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "closing retried until the server answered";
 }

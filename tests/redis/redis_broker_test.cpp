@@ -256,6 +256,66 @@ TEST(redis_broker, server_death_surfaces_as_an_error_and_the_broker_reconnects) 
   EXPECT_EQ(rt::decode(d->body).actor, "after");
 }
 
+TEST(redis_broker, settles_through_a_connection_killed_while_idle) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  b.enqueue(rt::message::make("q", "one"));
+  b.enqueue(rt::message::make("q", "two"));
+  const auto first = b.consume("q", 1000ms), second = b.consume("q", 1000ms);
+  ASSERT_TRUE(first && second);
+  auto admin = server.connect();
+  // Every other client: the broker's pooled connections, idle now.
+  EXPECT_GE(admin.command({"CLIENT", "KILL", "TYPE", "normal"}).integer, 1);
+  b.ack(*first);  // the first connection it takes is dead: once more, on a fresh one
+  b.retry(*second, rt::decode(second->body), 0ms);
+  EXPECT_TRUE(b.join("q", 0ms) == false) << "the retried message is queued";
+  const auto again = b.consume("q", 1000ms);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(rt::decode(again->body).actor, "two");
+  b.ack(*again);
+  EXPECT_TRUE(b.join("q", 1000ms)) << "nothing left in flight or queued";
+}
+
+TEST(redis_broker, a_settle_lost_twice_puts_the_message_back_once_the_server_answers) {
+  // Persistence on, so that the in-flight list survives the server's restart.
+  lt::redis_server server({"--appendonly", "yes", "--appendfsync", "always"});
+  auto b = make_broker(server);
+  b.enqueue(rt::message::make("q", "stuck"));
+  const auto d = b.consume("q", 1000ms);
+  ASSERT_TRUE(d);
+  server.stop();
+  EXPECT_THROW(b.ack(*d), rt::connection_lost) << "both tries find no server";
+  server.start();
+  // The worker's own recovery: the next consume gives the message back, and gets it.
+  const auto again = b.consume("q", 1000ms);
+  ASSERT_TRUE(again) << "the message was lost in flight";
+  EXPECT_EQ(again->body, d->body);
+  b.ack(*again);
+  EXPECT_TRUE(b.join("q", 1000ms));
+}
+
+TEST(redis_broker, a_stalled_server_fails_each_command_within_its_timeout_and_loses_nothing) {
+  lt::redis_server server({"--enable-debug-command", "local"});
+  auto b = make_broker(server);  // 1 s I/O timeout
+  b.enqueue(rt::message::make("q", "during_stall"));
+  const auto d = b.consume("q", 1000ms);
+  ASSERT_TRUE(d);
+  auto stall = std::async(std::launch::async, [&] {
+    auto admin = server.connect();
+    admin.blocking_command({"DEBUG", "SLEEP", "8"}, 10000ms);
+  });
+  std::this_thread::sleep_for(200ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(b.ack(*d), rt::connection_lost);
+  // Two tries of one I/O timeout each, far from the stall's end: a generous bound.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 6500ms);
+  stall.get();
+  // The stalled server ran the ack once it woke (it had the command): nothing is left over,
+  // and the next consume's recovery finds nothing to put back.
+  EXPECT_FALSE(b.consume("q", 200ms));
+  EXPECT_TRUE(b.join("q", 1000ms));
+}
+
 TEST(redis_worker, dead_letters_after_max_retries_and_bad_messages) {
   lt::redis_server server;
   auto broker = make_broker(server);
