@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench/gbench_flags.hpp"
+#include "bench/interrupt.hpp"
 #include "bench/options.hpp"
 #include "bench/runner.hpp"
 #include "bench/strict_json_reporter.hpp"
@@ -51,6 +52,27 @@ void print_help() {
   std::fputs(lb::options_help().c_str(), stdout);
 }
 
+/// --redis_cleanup: one line per leakbench prefix found; exit 0, or 3 if unreachable.
+int redis_cleanup(const leakbench::runtime::redis_url& url) {
+  namespace rt = leakbench::runtime;
+  try {
+    const auto found = rt::redis_broker::remove_dead_prefixes(url);
+    for (const auto& p : found) {
+      const std::string silent =
+          p.silent_for ? fmt::format("last heartbeat {:.1f} s ago",
+                                     static_cast<double>(p.silent_for->count()) / 1000.0)
+                       : "no heartbeat";
+      std::printf("%s %s: %zu keys, %s\n", p.removed ? "removed" : "kept (alive)", p.prefix.c_str(),
+                  p.keys, silent.c_str());
+    }
+    if (found.empty()) std::printf("no leakbench keys on %s\n", url.describe().c_str());
+    return 0;
+  } catch (const rt::broker_error& e) {
+    std::fprintf(stderr, "leakbench: %s\n", e.what());
+    return 3;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,6 +96,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   opts.repetitions = static_cast<std::size_t>(early.repetitions);
+  if (opts.redis_cleanup) return redis_cleanup(*opts.redis_cleanup);
 
   if (opts.series_out) {
     std::error_code ec;  // find an unusable directory now, not after the whole run
@@ -139,10 +162,12 @@ int main(int argc, char** argv) {
   }
   // JSON, strictly: Google Benchmark's own reporter would write NaN for a _cv of a zero mean.
   lb::strict_json_reporter json_display, json_file;
+  lb::install_interrupt_handlers();
   const std::size_t ran = benchmark::RunSpecifiedBenchmarks(
       early.format == "json" ? &json_display : nullptr,
       early.out && early.out_format == "json" ? &json_file : nullptr);
   benchmark::Shutdown();
+  if (const int sig = lb::interrupted()) return 128 + sig;  // 130 for SIGINT, 143 for SIGTERM
   if (ran == 0) {
     std::fprintf(stderr, "leakbench: no benchmark matches --benchmark_filter=%s\n",
                  benchmark::GetBenchmarkFilter().c_str());

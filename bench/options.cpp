@@ -55,6 +55,13 @@ const std::vector<flag>& flags() {
            throw usage_error("expected memory or redis://[:password@]host:port[/db]");
          }
        }},
+      {"--redis_cleanup",
+       [](options& o, std::string_view v) {
+         if (!runtime::redis_url::has_scheme(v)) {
+           throw usage_error("expected redis://[:password@]host:port[/db]");
+         }
+         o.redis_cleanup = runtime::redis_url::parse(v);
+       }},
       {"--max_rss",
        [](options& o, std::string_view v) {
          o.max_rss = parse_size(v);
@@ -183,13 +190,16 @@ leakbench flags:
   --gc=off|every:N        cycle collector: never during a run, or every N attempts (default off)
   --broker=memory|URL     message broker: memory, or redis://[:password@]host:port[/db]
                           (each benchmark uses its own key prefix and removes it; default memory)
+  --redis_cleanup=URL     remove the keys of leakbench runs on URL whose heartbeat is older
+                          than 10 s (what a killed run leaves), then exit; runs nothing
   --max_rss=SIZE          stop a benchmark before an attempt could pass this RSS
                           (default: current RSS + 3/4 of MemAvailable)
   --series_out=DIR        write each benchmark's samples to DIR/<Scenario>_<variant>.csv
   --sample_interval_ms=N  background sampler interval for --series_out (default 10)
   --inject_leak=SIZE      every attempt also keeps SIZE bytes until its worker stops, in both
                           variants: a leak of known size, to prove a gate catches it (default 0)
-Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable.
+Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable, 130/143 stopped by
+SIGINT/SIGTERM (what finished is in the output; a second signal exits at once).
 )";
 }
 

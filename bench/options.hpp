@@ -39,6 +39,8 @@ struct options {
   std::string clear_refs = measure::k_clear_refs;
   bool peak_resettable = true;  ///< found at start-up
   std::size_t repetitions = 1;  ///< --benchmark_repetitions, for per-repetition file names
+  /// --redis_cleanup: remove what killed runs left on this server, run nothing else.
+  std::optional<runtime::redis_url> redis_cleanup;
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

@@ -1,5 +1,7 @@
 #include "bench/runner.hpp"
 
+#include "bench/interrupt.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -220,6 +222,11 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   const auto allocated_per_round =
       sc.allocated_per_iteration(cfg) + static_cast<std::int64_t>(per_round * opts.inject_leak);
   for (auto _ : state) {
+    if (const int sig = interrupted()) {  // a retry boundary: stop here, clean up, report
+      failure = fmt::format("interrupted by {} after {} of {} retries", signal_name(sig), rec.done,
+                            opts.retries);
+      break;
+    }
     if (rec.ceiling_hit || rec.points.back().rss + allocated_per_round > opts.max_rss) {
       // Keep the per-iteration time honest: unrun iterations report the mean of the run ones.
       rec.ceiling_hit = true;
@@ -319,6 +326,12 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
 
 void run_scenario(benchmark::State& state, const scenarios::entry& entry, variant v,
                   const options& opts) {
+  if (interrupted()) {
+    state.SkipWithError(k_not_run);
+    for (auto _ : state) {
+    }  // not entered: the error ends it
+    return;
+  }
   const std::string label = fmt::format("{}/{}", entry.name, to_string(v));
   // Preserved between benchmarks: nothing. Each starts from a collected, trimmed heap.
   lm::settle(lm::settle_mode::trim);

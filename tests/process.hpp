@@ -45,6 +45,10 @@ class child_process {
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
 
+  /// Sends `sig` to the running program.
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
   /// Waits for the exit (a hang shows as the test's timeout); the exit code, or 128 + signal.
   int wait() {
     int status = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -364,14 +365,58 @@ std::size_t redis_broker::recover_dead_workers() {
   return moved;
 }
 
-void redis_broker::remove_keys() {
-  auto c = connection();
+namespace {
+
+/// Deletes every key matching `pattern`; returns how many.
+std::size_t unlink_matching(redis_connection& c, const std::string& pattern) {
+  std::size_t n = 0;
   std::string cursor = "0";
   do {
-    const auto page = c->command({"SCAN", cursor, "MATCH", prefix_ + ":*", "COUNT", "500"});
+    const auto page = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "500"});
     cursor = page.elements.at(0).str;
-    for (const auto& k : page.elements.at(1).elements) c->command({"UNLINK", k.str});
+    for (const auto& k : page.elements.at(1).elements) {
+      c.command({"UNLINK", k.str});
+      ++n;
+    }
   } while (cursor != "0");
+  return n;
 }
+
+}  // namespace
+
+std::vector<prefix_cleanup> redis_broker::remove_dead_prefixes(const redis_url& url,
+                                                               const redis_options& opts) {
+  redis_connection c(url, opts.timeouts);
+  // leakbench's prefixes: "leakbench:" and 16 hex digits (random_hex()).
+  std::map<std::string, std::size_t> prefixes;
+  std::string cursor = "0";
+  do {
+    const auto page = c.command({"SCAN", cursor, "MATCH", "leakbench:*", "COUNT", "500"});
+    cursor = page.elements.at(0).str;
+    for (const auto& k : page.elements.at(1).elements) {
+      const std::string_view name = k.str;
+      const auto end = name.find(':', std::string_view("leakbench:").size());
+      if (end == std::string_view::npos) continue;
+      ++prefixes[std::string(name.substr(0, end))];
+    }
+  } while (cursor != "0");
+  const long long now = c.command({"EVAL", std::string(k_now) + "return now", "0"}).integer;
+  std::vector<prefix_cleanup> out;
+  for (const auto& [prefix, keys] : prefixes) {
+    prefix_cleanup r{prefix, keys, std::nullopt, false};
+    const auto newest =
+        c.command({"ZREVRANGE", prefix + ":heartbeats", "0", "0", "WITHSCORES"}).elements;
+    if (newest.size() == 2)
+      r.silent_for = std::chrono::milliseconds(now - std::stoll(newest[1].str));
+    if (!r.silent_for || *r.silent_for > opts.dead_after) {
+      r.keys = unlink_matching(c, prefix + ":*");
+      r.removed = true;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void redis_broker::remove_keys() { unlink_matching(*connection(), prefix_ + ":*"); }
 
 }  // namespace leakbench::runtime

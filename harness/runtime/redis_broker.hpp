@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -27,6 +28,15 @@ struct redis_options {
   /// How long closing keeps trying to remove the keys of a server that does not answer
   /// (stalled, restarting) before it says which prefix it left.
   std::chrono::milliseconds cleanup_grace{15000};
+};
+
+/// What remove_dead_prefixes() found for one leakbench key prefix.
+struct prefix_cleanup {
+  std::string prefix;
+  std::size_t keys = 0;  ///< keys under it (removed, if dead)
+  std::optional<std::chrono::milliseconds>
+      silent_for;  ///< since its last heartbeat; none: no heartbeat
+  bool removed = false;
 };
 
 /// The Redis broker on hiredis. A consumed message moves atomically (BLMOVE) from its queue to
@@ -58,6 +68,11 @@ class redis_broker final : public broker {
   std::size_t recover_dead_workers();
   /// Deletes every key under this broker's prefix.
   void remove_keys();
+  /// Removes the keys of every `leakbench:<hex>` prefix on the server whose newest heartbeat
+  /// is older than `dead_after` (or that has none): what a killed leakbench leaves behind.
+  /// Live prefixes are reported and kept.
+  static std::vector<prefix_cleanup> remove_dead_prefixes(const redis_url& url,
+                                                          const redis_options& opts = {});
   const std::string& prefix() const { return prefix_; }
   const std::string& worker_id() const { return worker_id_; }
 

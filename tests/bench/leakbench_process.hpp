@@ -17,14 +17,25 @@ namespace leakbench::test {
 struct leakbench_result {
   int exit_code = -1;
   std::string err;
-  nlohmann::json report;
+  nlohmann::json report;      ///< null if none was written, or if it is not valid JSON
+  bool json_invalid = false;  ///< a file was written but it does not parse
 };
 
 /// leakbench started as a user starts it (no shell), with JSON output into `dir`.
 class leakbench_process {
  public:
   leakbench_process(std::vector<std::string> args, const std::filesystem::path& dir)
-      : out_(dir / "out.json"), err_(dir / "stderr.txt"), child_(start(std::move(args))) {}
+      : out_(dir / "out.json"),
+        console_(dir / "stdout.txt"),
+        err_(dir / "stderr.txt"),
+        child_(start(std::move(args))) {}
+
+  /// What it printed on standard output so far (the console table, a row per finished run).
+  std::string console() const { return slurp(console_); }
+  /// What it printed on standard error so far (Google Benchmark's header once running).
+  std::string errors() const { return slurp(err_); }
+  /// Sends `sig` to it.
+  void signal(int sig) const { child_.signal(sig); }
 
   /// Waits for the exit (a hang shows as the test's timeout) and collects the results.
   leakbench_result wait() {
@@ -32,7 +43,11 @@ class leakbench_process {
     r.exit_code = child_.wait();
     r.err = slurp(err_);
     if (std::filesystem::exists(out_) && std::filesystem::file_size(out_) > 0) {
-      r.report = nlohmann::json::parse(slurp(out_));
+      r.report = nlohmann::json::parse(slurp(out_), nullptr, false);  // strict: NaN fails
+      if (r.report.is_discarded()) {
+        r.report = nullptr;
+        r.json_invalid = true;
+      }
     }
     return r;
   }
@@ -42,10 +57,10 @@ class leakbench_process {
     std::filesystem::remove(out_);
     args.push_back("--benchmark_out=" + out_.string());
     args.push_back("--benchmark_out_format=json");
-    return child_process(LEAKBENCH_EXE, std::move(args), "/dev/null", "/dev/null", err_);
+    return child_process(LEAKBENCH_EXE, std::move(args), "/dev/null", console_, err_);
   }
 
-  std::filesystem::path out_, err_;
+  std::filesystem::path out_, console_, err_;
   child_process child_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/measure/sanitizer.hpp"
@@ -356,6 +358,57 @@ TEST_F(leakbench_run, falls_back_to_the_sampled_peak_when_the_peak_cannot_be_res
     EXPECT_LT(fixed.at("peak_rss").get<double>(),
               leaky.at("peak_rss").get<double>() - 3 * 4 * k_mib);
   }
+}
+
+TEST_F(leakbench_run, sigint_stops_at_a_retry_boundary_and_leaves_valid_json_of_what_ran) {
+  // Long enough that the signal lands mid-run: Single/leaky finishes first (its console row
+  // is printed), then Single/fixed is running.
+  leakbench::test::leakbench_process p(
+      {"--payload=0", "--retries=4000", "--benchmark_filter=Single|Nested"}, dir_.path());
+  while (p.console().find("Single/leaky/") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // ordering only
+  }
+  p.signal(SIGINT);
+  const auto r = p.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("leakbench: interrupted: stopping at the next retry boundary"),
+            std::string::npos)
+      << r.err;
+  ASSERT_FALSE(r.report.is_null()) << "the JSON was cut off: " << r.err;
+  const auto benches = by_name(r.report);
+  ASSERT_TRUE(benches.count("Single/leaky"));
+  EXPECT_FALSE(benches.at("Single/leaky").value("error_occurred", false)) << "it had finished";
+  EXPECT_EQ(benches.at("Single/leaky").at("retries"), 4000);
+  // The one running at the signal ends at a retry boundary, as an error saying so; what had
+  // not started is left out.
+  std::size_t interrupted = 0;
+  for (const auto& [name, b] : benches) {
+    if (!b.value("error_occurred", false)) continue;
+    ++interrupted;
+    EXPECT_NE(b.at("error_message").get<std::string>().find("interrupted by SIGINT after"),
+              std::string::npos)
+        << name;
+  }
+  EXPECT_LE(interrupted, 1u);
+  EXPECT_FALSE(benches.count("Nested/fixed")) << "never started, never reported";
+}
+
+TEST_F(leakbench_run, a_second_signal_exits_at_once) {
+  // One retry of 512 MiB takes seconds here: the first signal would wait for its end, the
+  // second does not.
+  leakbench::test::leakbench_process p(
+      {"--payload=512MiB", "--retries=3", "--benchmark_filter=Single/leaky"}, dir_.path());
+  // Google Benchmark prints its header once running, after leakbench installed its handlers.
+  while (p.errors().find("Running ") == std::string::npos) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Two different signals back to back: both are delivered (two of one kind could merge).
+  p.signal(SIGINT);
+  p.signal(SIGTERM);
+  const auto r = p.wait();
+  // 128 + the second signal, whichever of the two threads' handlers ran second.
+  EXPECT_TRUE(r.exit_code == 130 || r.exit_code == 143) << r.exit_code << ": " << r.err;
+  EXPECT_NE(r.err.find("leakbench: interrupted again: exiting now"), std::string::npos) << r.err;
 }
 
 TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <csignal>
 #include <future>
 #include <thread>
 
@@ -157,4 +158,67 @@ TEST(leakbench_redis, a_server_stalled_past_the_io_timeout_fails_the_run_and_lea
   EXPECT_EQ(r.err.find("left the keys"), std::string::npos) << r.err;
   auto c = server.connect();
   EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "closing retried until the server answered";
+}
+
+TEST(leakbench_redis, sigterm_mid_run_removes_the_keys_and_completes_the_json) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  lt::leakbench_process run(
+      {"--payload=64KiB", "--retries=100000", "--benchmark_filter=Concurrent/fixed",
+       fmt::format("--broker={}", server.url())},
+      dir.path());
+  auto c = server.connect();
+  while (c.command({"KEYS", "leakbench:*"}).elements.empty()) std::this_thread::sleep_for(5ms);
+  run.signal(SIGTERM);
+  const auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << "the JSON was cut off: " << r.err;
+  const auto& b = r.report.at("benchmarks").at(0);
+  EXPECT_NE(b.value("error_message", "").find("interrupted by SIGTERM after"), std::string::npos)
+      << b.dump();
+  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "the interrupted benchmark left its keys";
+}
+
+TEST(leakbench_redis, redis_cleanup_removes_what_a_killed_run_left_and_keeps_live_runs) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  {
+    lt::leakbench_process run(
+        {"--payload=64KiB", "--retries=100000", "--benchmark_filter=Concurrent/fixed",
+         fmt::format("--broker={}", server.url())},
+        dir.path());
+    auto c = server.connect();
+    while (c.command({"KEYS", "leakbench:*:inflight:*"}).elements.empty()) {
+      std::this_thread::sleep_for(5ms);
+    }
+    run.signal(SIGKILL);  // nothing runs after this: its keys stay
+    run.wait();
+  }
+  auto c = server.connect();
+  const auto left = c.command({"KEYS", "leakbench:*:heartbeats"}).elements;
+  ASSERT_EQ(left.size(), 1u);
+  const std::string dead =
+      left[0].str.substr(0, left[0].str.size() - std::string(":heartbeats").size());
+  // Its heartbeats as they will be a minute later; and a live run of someone else's.
+  const long long now_ms = std::stoll(c.command({"TIME"}).elements.at(0).str) * 1000;
+  for (const auto& w : c.command({"ZRANGE", dead + ":heartbeats", "0", "-1"}).elements) {
+    c.command({"ZADD", dead + ":heartbeats", std::to_string(now_ms - 60000), w.str});
+  }
+  const std::string live = "leakbench:00000000000000aa";
+  c.command({"ZADD", live + ":heartbeats", std::to_string(now_ms), "someone"});
+  c.command({"RPUSH", live + ":queue:default", "{}"});
+  c.command({"SET", "not_leakbench", "1"});
+
+  const auto r = lt::run_process(LEAKBENCH_EXE, {"--redis_cleanup=" + server.url()}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("removed " + dead + ": "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("kept (alive) " + live + ": 2 keys"), std::string::npos) << r.out;
+  EXPECT_TRUE(c.command({"KEYS", dead + ":*"}).elements.empty());
+  EXPECT_EQ(c.command({"KEYS", live + ":*"}).elements.size(), 2u);
+  EXPECT_EQ(c.command({"EXISTS", "not_leakbench"}).integer, 1);
+
+  const auto unreachable =
+      lt::run_process(LEAKBENCH_EXE, {"--redis_cleanup=redis://127.0.0.1:1"}, dir.path());
+  EXPECT_EQ(unreachable.exit_code, 3);
+  EXPECT_NE(unreachable.err.find("cannot connect"), std::string::npos) << unreachable.err;
 }

@@ -1,0 +1,55 @@
+#include "bench/interrupt.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+
+namespace leakbench::bench {
+namespace {
+
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
+
+void say(const char* text, std::size_t n) {
+  const ssize_t written = ::write(STDERR_FILENO, text, n);  // async-signal-safe, unlike stdio
+  (void)written;
+}
+
+extern "C" void on_signal(int sig) {
+  int none = 0;
+  if (!g_signal.compare_exchange_strong(none, sig)) {
+    constexpr char again[] = "leakbench: interrupted again: exiting now\n";
+    say(again, sizeof again - 1);
+    ::_exit(128 + sig);
+  }
+  constexpr char first[] =
+      "leakbench: interrupted: stopping at the next retry boundary (again to exit at once)\n";
+  say(first, sizeof first - 1);
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;  // a blocked read or wait resumes; the flag is checked at retries
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int interrupted() { return g_signal.load(); }
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "a signal";
+  }
+}
+
+}  // namespace leakbench::bench

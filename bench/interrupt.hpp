@@ -1,0 +1,19 @@
+#pragma once
+
+namespace leakbench::bench {
+
+/// Installs SIGINT and SIGTERM handlers: the first signal asks the running benchmark to stop
+/// at its next retry boundary (so that its keys are removed and the JSON is completed); a
+/// second one exits at once with 128 + the signal.
+void install_interrupt_handlers();
+
+/// The first signal received, or 0.
+int interrupted();
+
+/// "SIGINT", "SIGTERM".
+const char* signal_name(int sig);
+
+/// What a benchmark that never started because of a signal says; left out of the JSON.
+inline constexpr const char* k_not_run = "not run: leakbench was interrupted";
+
+}  // namespace leakbench::bench
