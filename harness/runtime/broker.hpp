@@ -57,6 +57,9 @@ class broker {
   virtual bool join(std::string_view queue, std::chrono::milliseconds timeout) = 0;
   /// Wakes every waiting consumer; later consumes return nullopt at once.
   virtual void close() = 0;
+  /// Makes every consume waiting now return nullopt at once, without closing: how a stopping
+  /// worker ends its consumers' long waits instead of polling with short ones.
+  virtual void wake_consumers() = 0;
 };
 
 }  // namespace leakbench::runtime

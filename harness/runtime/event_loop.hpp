@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,7 +59,9 @@ class event_loop {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   mutable std::mutex mutex_;
   std::condition_variable idle_;
-  std::vector<std::weak_ptr<attempt_context>> running_;
+  // A list: one node per coroutine, freed as it finishes; a vector's capacity would grow with
+  // the most coroutines ever alive at once, whenever that happens (a quiescent sample sees it).
+  std::list<std::weak_ptr<attempt_context>> running_;
   bool closed_ = false;
   bool stopped_ = false;  // the loop thread has exited
   std::uint64_t drains_posted_ = 0;

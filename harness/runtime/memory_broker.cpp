@@ -4,6 +4,10 @@
 
 namespace leakbench::runtime {
 
+// Buckets for the in-flight map up front: rehashing when more messages than ever are in flight
+// at once would show up in a quiescent heap sample, at a moment set by thread timing.
+memory_broker::memory_broker() { unacked_.reserve(64); }
+
 memory_broker::queue_state& memory_broker::queue_locked(std::string_view name) {
   auto it = queues_.find(std::string(name));
   if (it == queues_.end()) it = queues_.emplace(std::string(name), queue_state{}).first;
@@ -51,8 +55,9 @@ std::optional<delivery> memory_broker::consume(std::string_view queue,
                                                std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
   std::unique_lock lock(mutex_);
+  const std::uint64_t wakes = wakes_;
   for (;;) {
-    if (closed_) return std::nullopt;
+    if (closed_ || wakes_ != wakes) return std::nullopt;
     const auto now = clock::now();
     promote_due_locked(now);
     queue_state& q = queue_locked(queue);
@@ -126,6 +131,14 @@ void memory_broker::close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
+  }
+  changed_.notify_all();
+}
+
+void memory_broker::wake_consumers() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wakes_;
   }
   changed_.notify_all();
 }

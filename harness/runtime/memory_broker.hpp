@@ -14,6 +14,7 @@ namespace leakbench::runtime {
 /// consume without polling (a consumer sleeps until its timeout or the earliest eta).
 class memory_broker final : public broker {
  public:
+  memory_broker();
   void enqueue(const message& m, std::chrono::milliseconds delay = {}) override;
   void enqueue_raw(std::string_view queue, std::string body) override;
   std::optional<delivery> consume(std::string_view queue,
@@ -24,6 +25,7 @@ class memory_broker final : public broker {
   std::vector<runtime::dead_letter> dead_letters(std::string_view queue) override;
   bool join(std::string_view queue, std::chrono::milliseconds timeout) override;
   void close() override;
+  void wake_consumers() override;
 
   /// Puts every in-flight message back on its queue, as if its consumer had died.
   std::size_t requeue_unacked();
@@ -57,6 +59,7 @@ class memory_broker final : public broker {
   std::unordered_map<std::uint64_t, delivery> unacked_;
   std::uint64_t next_tag_ = 1;
   bool closed_ = false;
+  std::uint64_t wakes_ = 0;  // consumers waiting since before a wake return
 };
 
 }  // namespace leakbench::runtime

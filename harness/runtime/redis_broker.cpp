@@ -241,6 +241,7 @@ void redis_broker::enqueue_raw(std::string_view queue, std::string body) {
 std::optional<delivery> redis_broker::consume(std::string_view queue,
                                               std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
+  const std::uint64_t wakes = wakes_.load();
   const std::string ready = key("queue", queue), delayed = key("delayed", queue);
   const std::string inflight = inflight_key(queue);
   auto c = connection();
@@ -264,7 +265,7 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
   }
   if (unsettled) requeue_unsettled(*c);  // the server answers again: give them back
   for (;;) {
-    if (closed_.load()) return std::nullopt;
+    if (closed_.load() || wakes_.load() != wakes) return std::nullopt;
     long long next_eta = 0;
     try {
       next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
@@ -275,11 +276,29 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
     auto block = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (next_eta >= 0) block = std::min(block, std::chrono::milliseconds(next_eta));
     // BLMOVE's timeout 0 means forever: a non-blocking LMOVE stands in for it.
-    const redis_value got =
-        block.count() >= 1
-            ? c->blocking_command({"BLMOVE", ready, inflight, "LEFT", "RIGHT", seconds_arg(block)},
-                                  block)
-            : c->command({"LMOVE", ready, inflight, "LEFT", "RIGHT"});
+    redis_value got;
+    if (block.count() >= 1) {
+      // Registered before the wake generation is checked: a waker that missed the check sees
+      // the registration and unblocks it, even if BLMOVE is not on the server yet.
+      const long long id = c->client_id();
+      {
+        std::lock_guard lock(blocked_mutex_);
+        blocked_.insert(id);
+      }
+      struct unregister {
+        redis_broker& b;
+        long long id;
+        ~unregister() {
+          std::lock_guard lock(b.blocked_mutex_);
+          b.blocked_.erase(id);
+        }
+      } const registered{*this, id};
+      if (wakes_.load() != wakes) return std::nullopt;
+      got = c->blocking_command({"BLMOVE", ready, inflight, "LEFT", "RIGHT", seconds_arg(block)},
+                                block);
+    } else {
+      got = c->command({"LMOVE", ready, inflight, "LEFT", "RIGHT"});
+    }
     if (got.type == redis_value::kind::string) return delivery{std::string(queue), got.str, 0};
     if (clock::now() >= deadline) return std::nullopt;
   }
@@ -335,7 +354,31 @@ bool redis_broker::join(std::string_view queue, std::chrono::milliseconds timeou
   }
 }
 
-void redis_broker::close() { closed_ = true; }
+void redis_broker::close() {
+  closed_ = true;
+  wake_consumers();
+}
+
+void redis_broker::wake_consumers() {
+  ++wakes_;
+  const auto give_up = clock::now() + std::chrono::seconds(2);
+  while (clock::now() < give_up) {
+    std::vector<long long> ids;
+    {
+      std::lock_guard lock(blocked_mutex_);
+      ids.assign(blocked_.begin(), blocked_.end());
+    }
+    if (ids.empty()) return;
+    try {
+      auto c = connection();
+      for (long long id : ids) c->command({"CLIENT", "UNBLOCK", std::to_string(id)});
+    } catch (const broker_error&) {
+      return;  // the server is away: the consumers' own I/O timeouts end their waits
+    }
+    // An id registered but whose BLMOVE has not reached the server yet: unblock it again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
 
 std::size_t redis_broker::requeue_inflight_of(const std::string& worker) {
   auto c = connection();

@@ -63,6 +63,9 @@ class redis_broker final : public broker {
   std::vector<runtime::dead_letter> dead_letters(std::string_view queue) override;
   bool join(std::string_view queue, std::chrono::milliseconds timeout) override;
   void close() override;
+  /// Sets a wake generation, then sends CLIENT UNBLOCK to every consumer connection blocked (or
+  /// about to block) in BLMOVE, until none is left or 2 s passed.
+  void wake_consumers() override;
 
   /// Requeues the in-flight messages of brokers whose heartbeat is older than dead_after.
   std::size_t recover_dead_workers();
@@ -106,6 +109,9 @@ class redis_broker final : public broker {
   std::atomic<bool> closed_{false};
   std::mutex registered_mutex_;
   std::set<std::string> registered_;  // queues whose in-flight list is in the registry
+  std::atomic<std::uint64_t> wakes_{0};
+  std::mutex blocked_mutex_;
+  std::set<long long> blocked_;  // CLIENT IDs of consumers in (or entering) BLMOVE
   std::mutex unsettled_mutex_;
   std::vector<delivery> unsettled_;  // in our in-flight lists, their settling lost
   std::mutex beat_mutex_;

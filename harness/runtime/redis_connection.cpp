@@ -135,6 +135,7 @@ void redis_connection::connect() {
     throw connection_lost(fmt::format("{}: cannot connect: {}", url_.describe(), why));
   }
   ctx_ = c;
+  client_id_ = -1;
   try {
     set_io_timeout(timeouts_.io);
     if (!url_.password.empty()) run({"AUTH", url_.password});
@@ -181,6 +182,12 @@ redis_value redis_connection::run(const std::vector<std::string_view>& args) {
 redis_value redis_connection::command(const std::vector<std::string_view>& args) {
   if (ctx_ == nullptr) connect();
   return run(args);
+}
+
+long long redis_connection::client_id() {
+  if (ctx_ == nullptr) connect();
+  if (client_id_ < 0) client_id_ = run({"CLIENT", "ID"}).integer;
+  return client_id_;
 }
 
 redis_value redis_connection::blocking_command(const std::vector<std::string_view>& args,

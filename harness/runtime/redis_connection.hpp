@@ -65,6 +65,8 @@ class redis_connection {
 
   /// Runs a command; a Redis error reply throws broker_error too.
   redis_value command(const std::vector<std::string_view>& args);
+  /// This connection's CLIENT ID on the server (asked once per connection), for CLIENT UNBLOCK.
+  long long client_id();
   /// Runs a blocking command that may wait `block` before the server answers.
   redis_value blocking_command(const std::vector<std::string_view>& args,
                                std::chrono::milliseconds block);
@@ -77,6 +79,7 @@ class redis_connection {
   redis_url url_;
   redis_timeouts timeouts_;
   redisContext* ctx_ = nullptr;  // null while disconnected
+  long long client_id_ = -1;     // -1 until asked, and after a reconnect
 };
 
 }  // namespace leakbench::runtime

@@ -27,6 +27,8 @@ void worker::on_attempt_finished(std::function<void(const attempt_report&)> fn) 
 void worker::start() {
   if (running_.exchange(true)) return;
   for (auto& m : middleware_) m->before_worker_boot(*this);
+  // At most one attempt per thread: never grown later, when a sample could see it.
+  in_flight_.reserve(options_.threads);
   for (std::size_t i = 0; i < options_.threads; ++i)
     threads_.emplace_back([this] { run_thread(); });
 }
@@ -62,6 +64,7 @@ void worker::stop() {
     std::lock_guard lock(permit_mutex_);  // no thread may miss the wake-up
   }
   permit_cv_.notify_all();
+  broker_.wake_consumers();  // consumers wait long (no polling): end their waits now
   {
     std::lock_guard lock(in_flight_mutex_);
     for (auto& ctx : in_flight_) ctx->interrupt();
@@ -86,7 +89,7 @@ void worker::run_thread() {
         d = broker_.consume(options_.queue, options_.consume_timeout);
       } catch (const broker_error& e) {
         broker_failed(e);
-        std::this_thread::sleep_for(options_.consume_timeout);  // back off; the broker reconnects
+        std::this_thread::sleep_for(options_.reconnect_backoff);  // the broker reconnects
         continue;
       }
       if (!d) continue;

@@ -22,7 +22,12 @@ namespace leakbench::runtime {
 struct worker_options {
   std::string queue = "default";
   std::size_t threads = 1;
-  std::chrono::milliseconds consume_timeout{50};  ///< bounds how long stop() waits per thread
+  /// How long one consume waits for a message before asking again. stop() wakes waiting
+  /// consumers at once (broker::wake_consumers), so this only bounds the wait on a broker that
+  /// cannot be woken (a stalled server): long, so that an idle worker does not poll.
+  std::chrono::milliseconds consume_timeout{10000};
+  /// After a broker failure, how long a thread waits before consuming again (reconnecting).
+  std::chrono::milliseconds reconnect_backoff{100};
   std::chrono::milliseconds interrupt_check{10};  ///< Dramatiq's interrupt_check_interval
   gc_policy gc;
   std::size_t max_message_bytes = k_default_max_message_bytes;

@@ -343,6 +343,38 @@ TEST(redis_worker, dead_letters_after_max_retries_and_bad_messages) {
   EXPECT_EQ(reasons[3], "unknown actor 'nobody'");
 }
 
+TEST(redis_broker, wake_consumers_unblocks_a_long_blmove_at_once) {
+  lt::redis_server server;
+  auto b = make_broker(server);
+  auto waiting = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
+  std::this_thread::sleep_for(100ms);  // ordering only: blocked in BLMOVE by now
+  b.wake_consumers();
+  ASSERT_EQ(waiting.wait_for(30s), std::future_status::ready) << "BLMOVE was not unblocked";
+  EXPECT_FALSE(waiting.get());
+  b.enqueue(rt::message::make("q", "after"));
+  EXPECT_TRUE(b.consume("q", 1000ms)) << "waking is not closing";
+}
+
+TEST(redis_worker, an_idle_worker_does_not_poll_and_stops_at_once) {
+  lt::redis_server server;
+  auto broker = make_broker(server);
+  rt::actor_registry actors;
+  actors.add("ok", [](rt::attempt_context&) -> rt::value { return nullptr; });
+  auto admin = server.connect();
+  const auto blmoves = [&] {
+    const std::string info = admin.command({"INFO", "commandstats"}).str;
+    const auto at = info.find("cmdstat_blmove:calls=");
+    return at == std::string::npos ? 0 : std::stoi(info.substr(at + 21));
+  };
+  rt::worker w(broker, actors, {.threads = 2});
+  w.start();
+  std::this_thread::sleep_for(1500ms);  // idle: no message at all
+  // One BLMOVE per thread and consume timeout (10 s); 50 ms timeouts made about 60 here.
+  EXPECT_LE(blmoves(), 4);
+  w.stop();  // the threads block for 10 s: stop must wake them (a hang fails by the timeout)
+  EXPECT_EQ(w.broker_failures(), 0u) << w.last_broker_error();
+}
+
 TEST(redis_worker, keeps_running_through_a_server_restart) {
   lt::redis_server server;
   auto broker = make_broker(server);

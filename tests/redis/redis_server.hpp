@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -93,7 +94,7 @@ class redis_server {
         pid_ = -1;
         throw std::runtime_error("redis-server exited at start: " + read(dir_ / "redis.log"));
       }
-      if (accepts()) return;
+      if (accepts() && ready()) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     stop();
@@ -135,6 +136,20 @@ class redis_server {
     }
     ::close(fd);
     return ntohs(addr.sin_port);
+  }
+
+  // Accepting is not answering: with persistence on, a restarted server replies LOADING to
+  // every command until it has read its data back.
+  bool ready() const {
+    try {
+      auto c = connect();
+      c.command({"PING"});
+      return true;
+    } catch (const runtime::broker_error& e) {
+      // NOAUTH and the like are answers; only LOADING (or no answer) means not yet.
+      return std::string_view(e.what()).find("LOADING") == std::string_view::npos &&
+             dynamic_cast<const runtime::connection_lost*>(&e) == nullptr;
+    }
   }
 
   bool accepts() const {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <thread>
 
 namespace rt = leakbench::runtime;
@@ -88,6 +90,18 @@ TEST(memory_broker, redelivers_what_a_dead_consumer_left_in_flight) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->body, d->body);
   EXPECT_THROW(b.ack(*d), rt::broker_error) << "the old delivery is void";
+}
+
+TEST(memory_broker, wake_consumers_ends_the_waits_in_progress_only) {
+  rt::memory_broker b;
+  auto waiting = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
+  std::this_thread::sleep_for(10ms);  // ordering only: the consumer waits by now
+  b.wake_consumers();
+  ASSERT_EQ(waiting.wait_for(30s), std::future_status::ready) << "a 60 s wait was not woken";
+  EXPECT_FALSE(waiting.get());
+  // Not closed: a later consume still gets its message.
+  b.enqueue(rt::message::make("q", "after"));
+  EXPECT_TRUE(b.consume("q", 1s));
 }
 
 TEST(memory_broker, close_wakes_consumers) {

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <mutex>
 
 #include "harness/runtime/event_loop.hpp"
 #include "tests/runtime/worker_fixture.hpp"
@@ -275,27 +277,48 @@ TEST(worker, hands_an_interrupted_attempt_to_the_collector_only_once_its_corouti
 TEST(worker, a_parked_stepped_worker_holds_nothing_of_its_last_attempt) {
   // The quiescent sample: once wait_parked() returns, no thread still holds an attempt's
   // report or delivery, and the broker's queue has not grown a block. A fixed-variant failing
-  // attempt allocates nothing net, so the heap must not move by a single byte.
-  lt::worker_rig rig;
-  rig.actors.add_coroutine("fail", lt::failing_actor(0));
-  rig.heap_after.reserve(1024);  // the rig's own records must not grow mid-window
-  rig.reports.reserve(1024);
-  rig.start(variant::fixed, {.threads = 3, .stepped = true}, {.max_retries = 1000});
-  for (int i = 0; i < 3; ++i) rig.broker.enqueue(rt::message::make("default", "fail"));
-  ASSERT_TRUE(rig.worker->wait_parked(60s));
+  // attempt allocates nothing net, so the heap must not move by a single byte, once every
+  // thread has warmed up (its first attempt allocates per-thread state once).
+  constexpr int k_threads = 3, k_steps = 300;
+  rt::memory_broker broker;
+  rt::actor_registry actors;
+  actors.add_coroutine("fail", lt::failing_actor(0));
+  rt::worker w(broker, actors, {.threads = k_threads, .stepped = true});
+  w.add(std::make_shared<mw::retries>(mw::retries_options{.max_retries = 100000}));
+  w.add(lt::make_asyncio(variant::fixed));
+  std::mutex m;
+  std::vector<std::thread::id> seen;  // threads that have run an attempt
+  seen.reserve(k_threads);
+  int warm_from = -1;  // the first step after which every thread had run one
+  int step = 0;
+  w.on_attempt_finished([&](const rt::attempt_report&) {
+    std::lock_guard lock(m);
+    if (std::find(seen.begin(), seen.end(), std::this_thread::get_id()) == seen.end()) {
+      seen.push_back(std::this_thread::get_id());
+      if (seen.size() == k_threads) warm_from = step + 1;
+    }
+  });
+  w.start();
+  // Retry counts 100 to 999 keep the messages one size: start them at 100.
+  for (int i = 0; i < k_threads; ++i) {
+    auto msg = rt::message::make("default", "fail");
+    msg.options.retries = 100;
+    broker.enqueue(msg);
+  }
+  ASSERT_TRUE(w.wait_parked(60s));
   std::vector<std::int64_t> heap;
-  heap.reserve(200);
-  for (int step = 0; step < 200; ++step) {
-    rig.worker->allow(3);
-    while (rig.worker->attempts() < static_cast<std::uint64_t>(3 * (step + 1)))
+  heap.reserve(k_steps);
+  for (; step < k_steps; ++step) {
+    w.allow(k_threads);
+    while (w.attempts() < static_cast<std::uint64_t>(k_threads * (step + 1)))
       std::this_thread::sleep_for(100us);
-    ASSERT_TRUE(rig.worker->wait_parked(60s)) << "step " << step;
+    ASSERT_TRUE(w.wait_parked(60s)) << "step " << step;
     heap.push_back(leakbench::measure::new_heap().bytes);
   }
-  // Retries 10 to 99 carry two-digit counts: the messages keep one size over that window
-  // (three messages, each retried once per step: retry counts 10..99 are steps 10..99).
-  for (int step = 11; step < 99; ++step) {
-    EXPECT_EQ(heap[step] - heap[step - 1], 0) << "step " << step;
+  w.stop();
+  ASSERT_GE(warm_from, 0) << "a thread never ran an attempt";
+  ASSERT_LT(warm_from + 100, k_steps) << "too few warm steps to judge";
+  for (int i = warm_from + 1; i < k_steps; ++i) {
+    EXPECT_EQ(heap[i] - heap[i - 1], 0) << "step " << i << " (warm from " << warm_from << ")";
   }
-  rig.worker->stop();
 }
