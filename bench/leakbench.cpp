@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
   }
   opts.repetitions = static_cast<std::size_t>(early.repetitions);
   if (opts.redis_cleanup) return redis_cleanup(*opts.redis_cleanup);
+  // From here on a signal must not cut anything short: not the broker probe, not the JSON.
+  lb::install_interrupt_handlers();
 
   if (opts.series_out) {
     std::error_code ec;  // find an unusable directory now, not after the whole run
@@ -162,7 +164,6 @@ int main(int argc, char** argv) {
   }
   // JSON, strictly: Google Benchmark's own reporter would write NaN for a _cv of a zero mean.
   lb::strict_json_reporter json_display, json_file;
-  lb::install_interrupt_handlers();
   const std::size_t ran = benchmark::RunSpecifiedBenchmarks(
       early.format == "json" ? &json_display : nullptr,
       early.out && early.out_format == "json" ? &json_file : nullptr);

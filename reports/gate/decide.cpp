@@ -104,26 +104,23 @@ bool apply(check& c, const rule& r, const benchmark_row& row, const reports::run
   }
   c.limit = limit;
   if (!r.interval.empty()) {
-    if (!row.number(r.interval) && row.number("retries").value_or(3) < 3) {
-      // leakbench leaves the interval out of a two-point fit (JSON has no Infinity).
+    // A fit of two points has no interval: leakbench leaves the counter out (JSON has no
+    // Infinity); older runs wrote Infinity. Either way the check cannot decide.
+    const auto two_points = [&](const std::string& what) {
       c.outcome = verdict::inconclusive;
       c.reason = fmt::format(
-          "no {}: the fit had two points (the ceiling stopped the run); run at least three "
-          "retries after the warm-up",
-          r.interval);
+          "{}: the fit had two points; run at least three retries after the "
+          "warm-up",
+          what);
       return true;
+    };
+    if (!row.number(r.interval) && row.number("retries").value_or(3) < 3) {
+      return two_points(fmt::format("no {} (the ceiling stopped the run)", r.interval));
     }
     c.half_width = need(c, row, r.interval, "the interval");
     if (!c.half_width) return true;
     c.half_width = std::abs(*c.half_width);
-    if (std::isinf(*c.half_width)) {
-      c.outcome = verdict::inconclusive;
-      c.reason = fmt::format(
-          "{} is unbounded: the fit had two points; run at least three "
-          "retries after the warm-up",
-          r.interval);
-      return true;
-    }
+    if (std::isinf(*c.half_width)) return two_points(fmt::format("{} is unbounded", r.interval));
   }
   decide(c, r, row, run);
   return true;

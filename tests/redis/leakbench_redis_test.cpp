@@ -15,7 +15,26 @@ namespace lt = leakbench::test;
 using namespace std::chrono_literals;
 
 namespace {
+
 constexpr double k_payload = 2 << 20;
+
+/// leakbench running Concurrent/fixed at 64 KiB on `server` for `retries` rounds.
+lt::leakbench_process concurrent_run(const lt::redis_server& server, const lt::temp_dir& dir,
+                                     int retries) {
+  return lt::leakbench_process(
+      {"--payload=64KiB", fmt::format("--retries={}", retries),
+       "--benchmark_filter=Concurrent/fixed", fmt::format("--broker={}", server.url())},
+      dir.path());
+}
+
+/// Waits until a key matching `pattern` exists. The default, the in-flight registry a consumer
+/// writes, means a benchmark is mid-run (start-up's connection probe writes a heartbeat only).
+void wait_for_keys(const lt::redis_server& server,
+                   const std::string& pattern = "leakbench:*:inflight") {
+  auto c = server.connect();
+  while (c.command({"KEYS", pattern}).elements.empty()) std::this_thread::sleep_for(5ms);
+}
+
 }  // namespace
 
 TEST(leakbench_redis, reports_the_same_growth_as_the_memory_broker) {
@@ -71,15 +90,8 @@ TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
   lt::redis_server server;
   lt::temp_dir dir;
   // About 20 s of work if nothing went wrong: the server dies long before the end.
-  lt::leakbench_process run(
-      {"--payload=64KiB", "--retries=1000", "--benchmark_filter=Concurrent/fixed",
-       fmt::format("--broker={}", server.url())},
-      dir.path());
-  {
-    auto c = server.connect();
-    // Mid-run means: the benchmark's keys exist.
-    while (c.command({"KEYS", "leakbench:*"}).elements.empty()) std::this_thread::sleep_for(5ms);
-  }
+  auto run = concurrent_run(server, dir, 1000);
+  wait_for_keys(server);
   std::this_thread::sleep_for(100ms);
   server.stop();
   const auto r = run.wait();  // a hang here shows as the test's timeout
@@ -100,14 +112,8 @@ namespace {
 template <class Fault>
 lt::leakbench_result run_with_fault(lt::redis_server& server, const lt::temp_dir& dir,
                                     Fault fault) {
-  lt::leakbench_process run(
-      {"--payload=64KiB", "--retries=300", "--benchmark_filter=Concurrent/fixed",
-       fmt::format("--broker={}", server.url())},
-      dir.path());
-  {
-    auto c = server.connect();
-    while (c.command({"KEYS", "leakbench:*"}).elements.empty()) std::this_thread::sleep_for(5ms);
-  }
+  auto run = concurrent_run(server, dir, 300);
+  wait_for_keys(server);
   std::this_thread::sleep_for(300ms);
   fault();
   return run.wait();
@@ -163,12 +169,8 @@ TEST(leakbench_redis, a_server_stalled_past_the_io_timeout_fails_the_run_and_lea
 TEST(leakbench_redis, sigterm_mid_run_removes_the_keys_and_completes_the_json) {
   lt::redis_server server;
   lt::temp_dir dir;
-  lt::leakbench_process run(
-      {"--payload=64KiB", "--retries=100000", "--benchmark_filter=Concurrent/fixed",
-       fmt::format("--broker={}", server.url())},
-      dir.path());
-  auto c = server.connect();
-  while (c.command({"KEYS", "leakbench:*"}).elements.empty()) std::this_thread::sleep_for(5ms);
+  auto run = concurrent_run(server, dir, 100000);
+  wait_for_keys(server);
   run.signal(SIGTERM);
   const auto r = run.wait();
   EXPECT_EQ(r.exit_code, 143) << r.err;
@@ -176,21 +178,16 @@ TEST(leakbench_redis, sigterm_mid_run_removes_the_keys_and_completes_the_json) {
   const auto& b = r.report.at("benchmarks").at(0);
   EXPECT_NE(b.value("error_message", "").find("interrupted by SIGTERM after"), std::string::npos)
       << b.dump();
-  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "the interrupted benchmark left its keys";
+  EXPECT_EQ(server.connect().command({"DBSIZE"}).integer, 0)
+      << "the interrupted benchmark left its keys";
 }
 
 TEST(leakbench_redis, redis_cleanup_removes_what_a_killed_run_left_and_keeps_live_runs) {
   lt::redis_server server;
   lt::temp_dir dir;
   {
-    lt::leakbench_process run(
-        {"--payload=64KiB", "--retries=100000", "--benchmark_filter=Concurrent/fixed",
-         fmt::format("--broker={}", server.url())},
-        dir.path());
-    auto c = server.connect();
-    while (c.command({"KEYS", "leakbench:*:inflight:*"}).elements.empty()) {
-      std::this_thread::sleep_for(5ms);
-    }
+    auto run = concurrent_run(server, dir, 100000);
+    wait_for_keys(server, "leakbench:*:inflight:*");
     run.signal(SIGKILL);  // nothing runs after this: its keys stay
     run.wait();
   }

@@ -187,7 +187,7 @@ TEST(evaluate, a_two_point_fit_without_an_interval_counter_is_inconclusive) {
   ASSERT_EQ(canary.size(), 1u);
   EXPECT_EQ(canary[0]->outcome, lg::verdict::inconclusive);
   EXPECT_EQ(canary[0]->reason,
-            "no rss_ci95: the fit had two points (the ceiling stopped the run); run at least "
+            "no rss_ci95 (the ceiling stopped the run): the fit had two points; run at least "
             "three retries after the warm-up");
 }
 
