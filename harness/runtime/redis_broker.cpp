@@ -128,7 +128,7 @@ redis_broker::~redis_broker() {
   }
   beat_cv_.notify_all();
   heartbeat_.join();
-  // A server that stalls or restarts gets `cleanup_grace` to answer again, tried every
+  // A server that stalls or restarts gets `cleanup_grace` (8 s) to answer again, tried every
   // half second; a dead one costs that much once, and the prefix left is named.
   const auto give_up = clock::now() + opts_.cleanup_grace;
   for (;;) {

@@ -27,7 +27,7 @@ struct redis_options {
   bool remove_keys_on_close = true;  ///< leakbench's runs leave nothing behind
   /// How long closing keeps trying to remove the keys of a server that does not answer
   /// (stalled, restarting) before it says which prefix it left.
-  std::chrono::milliseconds cleanup_grace{15000};
+  std::chrono::milliseconds cleanup_grace{8000};
 };
 
 /// What remove_dead_prefixes() found for one leakbench key prefix.

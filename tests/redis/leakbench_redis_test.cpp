@@ -112,7 +112,7 @@ namespace {
 template <class Fault>
 lt::leakbench_result run_with_fault(lt::redis_server& server, const lt::temp_dir& dir,
                                     Fault fault) {
-  auto run = concurrent_run(server, dir, 300);
+  auto run = concurrent_run(server, dir, 150);
   wait_for_keys(server);
   std::this_thread::sleep_for(300ms);
   fault();
@@ -138,7 +138,7 @@ TEST(leakbench_redis, connections_killed_mid_run_recover_or_fail_with_the_cause_
     EXPECT_NE(b.value("error_message", "").find("broker failed: "), std::string::npos) << b.dump();
   } else {
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(b.at("retries"), 300) << "recovered: every retry ran";
+    EXPECT_EQ(b.at("retries"), 150) << "recovered: every retry ran";
   }
   auto c = server.connect();
   EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
@@ -151,7 +151,7 @@ TEST(leakbench_redis, a_server_stalled_past_the_io_timeout_fails_the_run_and_lea
   const auto r = run_with_fault(server, dir, [&] {
     stall = std::async(std::launch::async, [&] {
       auto admin = server.connect();
-      admin.blocking_command({"DEBUG", "SLEEP", "6"}, 10000ms);
+      admin.blocking_command({"DEBUG", "SLEEP", "5"}, 10000ms);
     });
   });
   stall.get();

@@ -296,19 +296,21 @@ TEST(redis_broker, a_settle_lost_twice_puts_the_message_back_once_the_server_ans
 
 TEST(redis_broker, a_stalled_server_fails_each_command_within_its_timeout_and_loses_nothing) {
   lt::redis_server server({"--enable-debug-command", "local"});
-  auto b = make_broker(server);  // 1 s I/O timeout
+  auto opts = fast();
+  opts.timeouts.io = 250ms;
+  auto b = make_broker(server, opts);
   b.enqueue(rt::message::make("q", "during_stall"));
   const auto d = b.consume("q", 1000ms);
   ASSERT_TRUE(d);
   auto stall = std::async(std::launch::async, [&] {
     auto admin = server.connect();
-    admin.blocking_command({"DEBUG", "SLEEP", "8"}, 10000ms);
+    admin.blocking_command({"DEBUG", "SLEEP", "3"}, 5000ms);
   });
   std::this_thread::sleep_for(200ms);
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_THROW(b.ack(*d), rt::connection_lost);
-  // Two tries of one I/O timeout each, far from the stall's end: a generous bound.
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 6500ms);
+  // Two tries of one 250 ms I/O timeout each, far from the stall's end: a generous bound.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
   stall.get();
   // The stalled server ran the ack once it woke (it had the command): nothing is left over,
   // and the next consume's recovery finds nothing to put back.
