@@ -135,16 +135,19 @@ std::optional<std::string> wait_for_round(attempt_counter& counter, rt::worker& 
   const auto timed_out = [] {
     return fmt::format("did not finish within {} s", k_attempt_deadline.count());
   };
+  const auto broker_failed = [&]() -> std::optional<std::string> {
+    if (worker.broker_failures() == failures) return std::nullopt;
+    return "broker failed: " + worker.last_broker_error();
+  };
   while (!counter.wait_for(target, std::chrono::milliseconds(100))) {
-    if (worker.broker_failures() != failures) return "broker failed: " + worker.last_broker_error();
+    if (auto why = broker_failed()) return why;
     if (clock::now() > deadline) return timed_out();
   }
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
   if (!worker.wait_parked(std::max(left, std::chrono::milliseconds(0)))) return timed_out();
   // An attempt whose settling failed still counts as finished: its failure must not pass
   // unnoticed (its message went back to the queue, not on to its retry).
-  if (worker.broker_failures() != failures) return "broker failed: " + worker.last_broker_error();
-  return std::nullopt;
+  return broker_failed();
 }
 
 void fail(benchmark::State& state, const std::string& why) {

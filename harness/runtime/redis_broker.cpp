@@ -258,12 +258,7 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
       }
     }
   }
-  bool unsettled = false;
-  {
-    std::lock_guard lock(unsettled_mutex_);
-    unsettled = !unsettled_.empty();
-  }
-  if (unsettled) requeue_unsettled(*c);  // the server answers again: give them back
+  requeue_unsettled(*c);  // lost settles, if any: the server answers again, give them back
   for (;;) {
     if (closed_.load() || wakes_.load() != wakes) return std::nullopt;
     long long next_eta = 0;

@@ -135,8 +135,8 @@ std::optional<attempt_report> worker::process(const delivery& d) {
     std::lock_guard lock(in_flight_mutex_);
     in_flight_.push_back(ctx);
   }
-  // Leaves the list when the attempt is over: a weak_ptr left behind would keep the
-  // context's storage (make_shared's one block) until some later attempt swept it.
+  // Leaves the list as the attempt ends, so that the list holds only attempts in progress
+  // and no finished one's storage outlives it (a quiescent sample would see it).
   struct in_flight_entry {
     worker& w;
     const attempt_context* ctx;
