@@ -170,8 +170,26 @@ struct run_record {
   std::size_t done = 0;
   bool ceiling_hit = false;
   std::int64_t reclaimed = 0;
-  std::int64_t peak_rss = 0;  // read before any analysis allocates
+  std::vector<rt::retention> retained;  // what the collector found the garbage held, by path
+  std::int64_t peak_rss = 0;            // read before any analysis allocates
 };
+
+/// What held the benchmark's retained memory, from the collector's walk of the garbage:
+/// "retains 32.0 MiB per exception via exc.__context__.payload", or that nothing was retained.
+std::string retention_label(const run_record& rec) {
+  if (rec.retained.empty()) {
+    return rec.reclaimed > 0 ? "retains cycles that hold no exception" : "retains nothing";
+  }
+  const auto held = [](const rt::retention& r) {
+    if (r.path.empty()) return std::string("only the exception's own objects, no data block");
+    const double per = static_cast<double>(r.bytes) / static_cast<double>(r.exceptions);
+    return fmt::format("{} per exception via {}", format_size(per), r.path);
+  };
+  std::string label = "retains " + held(rec.retained[0]);
+  if (rec.retained.size() > 1) label += "; also " + held(rec.retained[1]);
+  if (rec.retained.size() > 2) label += fmt::format(" and {} more", rec.retained.size() - 2);
+  return label;
+}
 
 /// The highest RSS any sample saw: the peak when VmHWM cannot be reset (it misses spikes
 /// shorter than the sampling interval).
@@ -255,6 +273,7 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
   rec.peak_rss = opts.peak_resettable ? lm::peak_rss() : sampled_peak(rec);
   worker.stop();  // collects: one benchmark's leak never bleeds into the next
   rec.reclaimed = worker.shutdown_collection().freed_bytes;
+  rec.retained = worker.gc().retained();
   return failure;
 }
 
@@ -315,12 +334,13 @@ std::optional<std::string> report(benchmark::State& state, const scenarios::scen
   state.counters["retries"] = static_cast<double>(rec.done);
   state.counters["payload"] = bytes(static_cast<double>(cfg.payload));
   state.counters["ceiling_hit"] = rec.ceiling_hit ? 1 : 0;
+  std::string label = retention_label(rec);
   if (!has_interval) {
-    state.SetLabel(
-        fmt::format("ceiling after {} retries: no rss_ci95/heap_ci95, a confidence "
-                    "interval needs 3 points",
-                    rec.done));
+    label += fmt::format(
+        "; ceiling after {} retries: no rss_ci95/heap_ci95, a confidence interval needs 3 points",
+        rec.done);
   }
+  state.SetLabel(label);
 
   return std::nullopt;
 }

@@ -24,7 +24,7 @@ class concurrent final : public scenario {
           auto data = f.local("data", rt::make_payload(half));
           co_await rt::sleep(ctx, std::chrono::milliseconds(20));  // overlap with the other K-1
           auto err = ctx.make_error("ValueError", "concurrent failure");
-          err->hold(data);
+          err->hold("payload", data);
           throw ctx.raise(err);
         });
   }

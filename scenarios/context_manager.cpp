@@ -13,7 +13,7 @@ namespace rt = runtime;
 namespace asio = rt::asio;
 
 // `async with scoped_resource(P) as r:` — entering and leaving are real suspensions.
-class scoped_resource {
+class scoped_resource final : public rt::gc_object {
  public:
   explicit scoped_resource(std::size_t bytes) : buffer_(rt::make_payload(bytes)) {}
 
@@ -21,13 +21,18 @@ class scoped_resource {
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   }
   /// __aexit__: returns false (the exception propagates) and keeps the buffer.
-  asio::awaitable<bool> exit(std::exception_ptr) {
+  asio::awaitable<bool> exit(std::shared_ptr<rt::error>) {
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
     co_return false;
   }
 
+  void referents(const std::function<void(const rt::referent&)>& visit) const override {
+    visit(buffer_.as_referent({rt::step::kind::attribute, "buffer"}));
+  }
+  void clear() override { buffer_ = {}; }
+
  private:
-  std::shared_ptr<std::byte[]> buffer_;
+  rt::ref buffer_;
 };
 
 class context_manager final : public scenario {
@@ -36,15 +41,15 @@ class context_manager final : public scenario {
     actors.add_coroutine(
         name, [p = c.payload](rt::attempt_context& ctx) -> asio::awaitable<rt::value> {
           rt::frame f(ctx, "context_manager");
-          auto resource = f.local("resource", std::make_shared<scoped_resource>(p));
+          auto resource = f.local("resource", ctx.make<scoped_resource>(p));
           co_await resource->enter();
-          std::exception_ptr failure;
+          std::shared_ptr<rt::error> failure;
           try {
             throw ctx.raise(ctx.make_error("ValueError", "failed inside the scope"));
-          } catch (...) {
-            failure = std::current_exception();  // C++ cannot co_await inside a handler
+          } catch (const rt::raised& r) {
+            failure = rt::handler(f, r).exception();  // C++ cannot co_await inside a handler
           }
-          if (!co_await resource->exit(failure)) std::rethrow_exception(failure);
+          if (!co_await resource->exit(failure)) f.reraise(failure);  // RERAISE
           co_return nullptr;
         });
   }

@@ -1,8 +1,9 @@
-// Generator: an async generator buffers P in 1 MiB chunks, then raises from inside itself; the
-// actor consumes it. The generator's frame, which outlives each resumption as Python's does,
-// holds the buffer and joins the traceback: leaky retains P.
+// Generator: an async generator buffers P in chunks (P/8, at most 1 MiB: 32 of them at the
+// default 32 MiB), then raises from inside itself; the actor consumes it, its loop variable
+// `chunk` bound to the last one. The buffer is a local of the generator's frame alone; a generator
+// that raised is finished and drops its frame, as CPython's does, so only the traceback's entry for
+// that frame holds the buffer: leaky retains P.
 #include <algorithm>
-#include <vector>
 
 #include "harness/runtime/value.hpp"
 #include "scenarios/scenario.hpp"
@@ -11,37 +12,43 @@ namespace leakbench::scenarios {
 namespace {
 
 namespace rt = runtime;
-constexpr std::size_t k_chunk = std::size_t{1} << 20;
+constexpr std::size_t k_max_chunk = std::size_t{1} << 20;
 
-using chunks = std::vector<std::shared_ptr<std::byte[]>>;
-
-// The generator object: owns its frame between resumptions (Python's ag_frame).
+// The async generator object: owns its frame between resumptions (Python's ag_frame).
 class chunk_generator final : public rt::gc_object {
  public:
   chunk_generator(rt::attempt_context& ctx, std::size_t total)
-      : frame_(ctx.make<rt::frame_record>("buffer_chunks")), total_(total) {
-    frame_->set_local("buffer", buffer_);
+      : frame_(ctx.make<rt::frame_record>("buffer_chunks")),
+        total_(total),
+        chunk_(std::clamp<std::size_t>(total / 8, 1, k_max_chunk)) {
+    auto buffer = ctx.make<rt::list>();
+    buffer_ = buffer.get();
+    frame_->set_local("buffer", std::move(buffer));
   }
 
   /// `await gen.__anext__()`: the next chunk, or the generator's own failure once P is buffered.
   rt::asio::awaitable<rt::value> next(rt::attempt_context& ctx) {
     rt::frame f(ctx, frame_);  // resumes the same frame record
-    if (filled_ >= total_) throw ctx.raise(ctx.make_error("RuntimeError", "generator failed"));
-    const std::size_t n = std::min(k_chunk, total_ - filled_);
-    buffer_->push_back(rt::make_payload(n));
+    if (filled_ >= total_) {
+      frame_.reset();  // finished: the traceback's entry is all that is left of the frame
+      throw ctx.raise(ctx.make_error("RuntimeError", "generator failed"));
+    }
+    const std::size_t n = std::min(chunk_, total_ - filled_);
+    buffer_->append(rt::make_payload(n));  // buffer.append(chunk)
     filled_ += n;
     co_return buffer_->back();
   }
 
-  void traverse(const std::function<void(const rt::gc_object*)>& visit) const override {
-    if (frame_) visit(frame_.get());
+  void referents(const std::function<void(const rt::referent&)>& visit) const override {
+    if (frame_) visit({{rt::step::kind::attribute, "ag_frame"}, frame_.get()});
   }
   void clear() override { frame_.reset(); }
 
  private:
   std::shared_ptr<rt::frame_record> frame_;
-  std::shared_ptr<chunks> buffer_ = std::make_shared<chunks>();
+  rt::list* buffer_;  // the frame's local, valid while the frame runs: owned by the frame alone
   std::size_t total_;
+  std::size_t chunk_;  // the loop's `chunk` holds one: a small share of P at any size
   std::size_t filled_ = 0;
 };
 

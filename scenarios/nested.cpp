@@ -17,9 +17,9 @@ class nested final : public scenario {
         name, [p = c.payload](rt::attempt_context& ctx) -> rt::asio::awaitable<rt::value> {
           rt::frame f(ctx, "nested");
           auto inner = ctx.make_error("Inner", "inner failure");
-          inner->hold(rt::make_payload(p));
+          inner->hold("payload", rt::make_payload(p));
           auto outer = ctx.make_error("Outer", "outer failure");
-          outer->hold(rt::make_payload(p));
+          outer->hold("payload", rt::make_payload(p));
           outer->set_cause(inner);  // `from Inner(...)`: outside an except block, no __context__
           throw ctx.raise(outer);
           co_return nullptr;

@@ -15,7 +15,7 @@ class single final : public scenario {
           rt::frame f(ctx, "single");
           auto data = f.local("data", rt::make_payload(p));
           auto err = ctx.make_error("ValueError", "single failure");
-          err->hold(data);  // raise ValueError(data)
+          err->hold("payload", data);  // raise Failure(data): self.payload = data
           throw ctx.raise(err);
           co_return nullptr;
         });

@@ -42,6 +42,9 @@ void retries::after_process_message(runtime::attempt_context& ctx,
   }
   runtime::message next = m;
   next.options.retries = retry;
+  // Dramatiq: message.options["traceback"] = traceback.format_exc(limit=30). Replaced on each
+  // retry: the message grows once, by one formatted traceback.
+  next.options.traceback = exception->format(k_traceback_limit);
   ctx.retry(std::move(next), backoff(retry));
 }
 

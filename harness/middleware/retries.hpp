@@ -17,8 +17,9 @@ struct retries_options {
   bool jitter = true;  ///< draw each backoff from [b/2, b], as Dramatiq does
 };
 
-/// Dramatiq's Retries: a failed message is enqueued again with exponential backoff until its
-/// retry count passes max_retries; then it is dead-lettered.
+/// Dramatiq's Retries: a failed message is enqueued again with exponential backoff, its
+/// traceback stored in its options, until its retry count passes max_retries; then it is
+/// dead-lettered.
 class retries final : public runtime::middleware {
  public:
   /// Throws std::invalid_argument if min_backoff > max_backoff or a backoff is negative.
@@ -26,6 +27,9 @@ class retries final : public runtime::middleware {
 
   void after_process_message(runtime::attempt_context& ctx,
                              const std::shared_ptr<runtime::error>& exception) override;
+
+  /// Traceback entries kept per exception in the message (Dramatiq's format_exc(limit=30)).
+  static constexpr std::size_t k_traceback_limit = 30;
 
   /// The backoff before retry number `retry` (1 for the first retry).
   std::chrono::milliseconds backoff(std::uint32_t retry);

@@ -25,14 +25,25 @@ struct disposition {
   std::string reason;                  ///< for dead_letter
 };
 
-/// One processing attempt of one message: what Python keeps per call in its frames and
-/// thread state. Shared by the worker thread and the loop thread, one at a time.
+/// One processing attempt of one message, seen from one task: what Python keeps per call in
+/// its frames and thread state. The worker thread's task is the first; each coroutine the loop
+/// runs for the attempt is another (new_task). Tasks share the attempt (its objects, its
+/// cancellation, its outcome) and each has its own exception state, as each CPython coroutine
+/// has its own gi_exc_state: the exceptions it is handling, and the one unwinding its frames.
+// A task is used by one thread at a time (the worker thread, or the loop thread); the shared
+// attempt is locked.
 class attempt_context : public std::enable_shared_from_this<attempt_context> {
  public:
-  attempt_context(std::uint64_t id, message msg) : id_(id), message_(std::move(msg)) {}
+  attempt_context(std::uint64_t id, message msg);
+  ~attempt_context();
+  attempt_context(const attempt_context&) = delete;
+  attempt_context& operator=(const attempt_context&) = delete;
 
-  std::uint64_t id() const { return id_; }
-  const message& msg() const { return message_; }
+  /// Another task of the same attempt, starting with no exception handled or unwinding.
+  std::shared_ptr<attempt_context> new_task();
+
+  std::uint64_t id() const;
+  const message& msg() const;
 
   /// Creates an object the cycle collector tracks as part of this attempt.
   template <class T, class... Args>
@@ -45,34 +56,35 @@ class attempt_context : public std::enable_shared_from_this<attempt_context> {
   std::shared_ptr<error> make_error(std::string type, std::string message) {
     return make<error>(std::move(type), std::move(message));
   }
-  /// Starts propagating `err`: `throw ctx.raise(err);`.
+  /// `raise err` in this task: `throw ctx.raise(err);`. While an exception is being handled,
+  /// it becomes err's `__context__` (cycles through the context chain are cut, as CPython
+  /// does); the frames `err` leaves from here on join its traceback.
   raised raise(std::shared_ptr<error> err);
-  /// Called by a frame that an exception is leaving (or that catches it).
-  void on_unwind(const std::shared_ptr<frame_record>& frame);
+  /// The exception this task's innermost running handler handles (sys.exc_info()), or null.
+  std::shared_ptr<error> handled() const;
+  /// Writes one log line (a logger that keeps nothing): bytes logged so far, for observers.
+  void log(std::string_view line);
+  std::uint64_t logged_bytes() const;
 
   /// Asks the attempt to stop: pending cancellable waits end with CancelledError.
   // Call it on the thread that runs the waits (the loop thread); the flag itself is atomic.
   void cancel();
-  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+  bool cancelled() const;
   /// Registers how to cancel a pending wait; returns 0 (and registers nothing) if already
   /// cancelled, else a key for forget_cancel().
   std::uint64_t on_cancel(std::function<void()> fn);
   void forget_cancel(std::uint64_t key);
 
   /// Set by the worker's interrupt (shutdown, time limit); checked by waiting runners.
-  void interrupt() { interrupted_.store(true, std::memory_order_release); }
-  bool interrupted() const { return interrupted_.load(std::memory_order_acquire); }
+  void interrupt();
+  bool interrupted() const;
 
   /// Middleware's decision: enqueue `next` again after `delay`.
-  void retry(message next, std::chrono::milliseconds delay) {
-    outcome_ = {disposition::kind::retry, std::move(next), delay, {}};
-  }
+  void retry(message next, std::chrono::milliseconds delay);
   /// Middleware's decision: dead-letter the message.
-  void give_up(std::string reason) {
-    outcome_ = {disposition::kind::dead_letter, std::nullopt, {}, std::move(reason)};
-  }
+  void give_up(std::string reason);
   /// What middleware decided, if anything; the worker applies it.
-  const std::optional<disposition>& outcome() const { return outcome_; }
+  const std::optional<disposition>& outcome() const;
 
   /// Hands the tracked objects over (to the collector) once the attempt is finished.
   std::vector<std::weak_ptr<gc_object>> take_tracked();
@@ -89,20 +101,22 @@ class attempt_context : public std::enable_shared_from_this<attempt_context> {
   void coroutine_finished();
 
  private:
+  friend class frame;
+  friend class handler;
+  struct shared;
+  explicit attempt_context(std::shared_ptr<shared> attempt);
   void track(std::shared_ptr<gc_object> p);
+  /// A frame of this task is left by an exception (C++ unwinding): it joins the traceback of
+  /// the exception unwinding this task, unless a bare re-raise is leaving the frame whose
+  /// handler already recorded it.
+  void unwound(const std::shared_ptr<frame_record>& frame);
 
-  const std::uint64_t id_;
-  const message message_;
-  std::mutex mutex_;
-  std::vector<std::weak_ptr<gc_object>> tracked_;
-  std::weak_ptr<detail::in_flight> propagating_;
-  std::map<std::uint64_t, std::function<void()>> cancel_hooks_;
-  std::uint64_t next_hook_ = 1;
-  std::atomic<bool> cancelled_{false};
-  std::atomic<bool> interrupted_{false};
-  std::optional<disposition> outcome_;
-  std::size_t live_coroutines_ = 0;
-  objects_sink hand_over_to_;  // set while hand_over() waits for a coroutine to end
+  std::shared_ptr<shared> attempt_;
+  // This task's exception state (CPython: the coroutine's gi_exc_state, and the exception the
+  // eval loop is unwinding). Weak: propagation owns nothing; the C++ exception object does.
+  std::vector<std::shared_ptr<error>> handled_;  // innermost handler last
+  std::weak_ptr<detail::in_flight> unwinding_;
+  const frame_record* reraised_from_ = nullptr;
 };
 
 /// Declares a function frame: its record owns the locals the function binds, and joins the
@@ -124,17 +138,48 @@ class frame {
     record_->set_local(std::move(name), ref(bound));
     return bound;
   }
+  /// Binds a payload block, keeping its size for naming what holds it.
+  payload local(std::string name, payload bound) {
+    record_->set_local(std::move(name), bound);
+    return bound;
+  }
   /// Binds a value already type-erased, as a coroutine's result.
   void local(std::string name, ref bound) { record_->set_local(std::move(name), std::move(bound)); }
   /// `del name`.
   void del(std::string_view name) { record_->del_local(name); }
-  /// For the frame whose handler catches the exception: Python's traceback starts there.
-  void caught() { ctx_.on_unwind(record_); }
+  /// Python's RERAISE (a `with` block re-raising what `__exit__` did not suppress, or a bare
+  /// `raise` of an exception this frame caught): `err` goes on propagating from this frame,
+  /// whose traceback entry it already has.
+  [[noreturn]] void reraise(std::shared_ptr<error> err);
   const std::shared_ptr<frame_record>& record() const { return record_; }
+  attempt_context& context() const { return ctx_; }
 
  private:
   attempt_context& ctx_;
   std::shared_ptr<frame_record> record_;
+  int uncaught_;
+};
+
+/// An `except` block running in frame `f`:
+/// `catch (const rt::raised& r) { rt::handler h(f, r, "e"); ... }`. While it lives, its
+/// exception is the one being handled (the implicit `__context__` of anything raised), bound to
+/// `as` if named. It ends the propagation and gives the traceback its entry for `f`. Destroyed,
+/// it unbinds `as`, as Python deletes the name; a bare `throw;` out of the block re-raises the
+/// exception without a second entry for `f`.
+class handler {
+ public:
+  handler(frame& f, const raised& r, std::string as = {});
+  ~handler();
+  handler(const handler&) = delete;
+  handler& operator=(const handler&) = delete;
+
+  const std::shared_ptr<error>& exception() const { return err_; }
+
+ private:
+  frame& frame_;
+  const raised& raised_;  // the catch clause's: alive while the block runs and while it is left
+  std::shared_ptr<error> err_;
+  std::string as_;
   int uncaught_;
 };
 

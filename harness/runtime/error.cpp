@@ -24,19 +24,34 @@ bool frame_record::has_local(std::string_view name) const {
                      [&](const local& l) { return l.name == name; });
 }
 
+const ref* frame_record::find_local(std::string_view name) const {
+  for (const auto& l : locals_) {
+    if (l.name == name) return &l.value;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> frame_record::local_names() const {
   std::vector<std::string> names;
   for (const auto& l : locals_) names.push_back(l.name);
   return names;
 }
 
-void frame_record::traverse(const std::function<void(const gc_object*)>& visit) const {
-  for (const auto& l : locals_) {
-    if (l.value.tracked != nullptr) visit(l.value.tracked);
-  }
+void frame_record::referents(const std::function<void(const referent&)>& visit) const {
+  for (const auto& l : locals_) visit(l.value.as_referent({step::kind::local, l.name}));
 }
 
 void frame_record::clear() { locals_.clear(); }
+
+void error::hold(std::string name, ref value) {
+  for (auto& a : attributes_) {
+    if (a.name == name) {
+      a.value = std::move(value);
+      return;
+    }
+  }
+  attributes_.push_back({std::move(name), std::move(value)});
+}
 
 std::string error::describe() const { return message_.empty() ? type_ : type_ + ": " + message_; }
 
@@ -52,13 +67,14 @@ std::vector<const error*> error::chain() const {
   const error* e = this;
   while (e != nullptr && seen.insert(e).second) {
     order.push_back(e);
-    e = e->cause_ ? e->cause_.get() : e->context_.get();
+    // traceback.TracebackException: the cause, else the context unless it is suppressed.
+    e = e->cause_ ? e->cause_.get() : e->suppress_context_ ? nullptr : e->context_.get();
   }
   std::reverse(order.begin(), order.end());
   return order;
 }
 
-std::string error::format() const {
+std::string error::format(std::size_t limit) const {
   std::string out;
   const auto errors = chain();
   for (std::size_t i = 0; i < errors.size(); ++i) {
@@ -70,20 +86,23 @@ std::string error::format() const {
     }
     if (!e->unwound_.empty()) {
       out += "Traceback (most recent call last):\n";
-      for (const frame_record* f : e->traceback()) out += "  in " + f->function() + "\n";
+      const auto frames = e->traceback();
+      for (std::size_t k = 0; k < frames.size() && k < limit; ++k) {
+        out += "  in " + frames[k]->function() + "\n";
+      }
     }
     out += e->describe() + "\n";
   }
   return out;
 }
 
-void error::traverse(const std::function<void(const gc_object*)>& visit) const {
-  for (const auto& a : attributes_) {
-    if (a.tracked != nullptr) visit(a.tracked);
+void error::referents(const std::function<void(const referent&)>& visit) const {
+  for (const auto& a : attributes_) visit(a.value.as_referent({step::kind::attribute, a.name}));
+  if (cause_) visit({{step::kind::attribute, "__cause__"}, cause_.get()});
+  if (context_) visit({{step::kind::attribute, "__context__"}, context_.get()});
+  for (auto it = unwound_.rbegin(); it != unwound_.rend(); ++it) {  // outermost first
+    visit({{step::kind::traceback, (*it)->function()}, it->get()});
   }
-  if (cause_) visit(cause_.get());
-  if (context_) visit(context_.get());
-  for (const auto& f : unwound_) visit(f.get());
 }
 
 void error::clear() {
@@ -91,6 +110,12 @@ void error::clear() {
   cause_.reset();
   context_.reset();
   unwound_.clear();
+}
+
+void list::referents(const std::function<void(const referent&)>& visit) const {
+  for (std::size_t i = 0; i < items_.size(); ++i) {
+    visit(items_[i].as_referent({step::kind::item, {}, i}));
+  }
 }
 
 raised::raised(std::shared_ptr<runtime::error> err)

@@ -43,8 +43,11 @@ std::shared_ptr<future_state> event_loop::submit(std::shared_ptr<attempt_context
   {
     std::lock_guard lock(mutex_);
     if (!closed_) {
-      running_.push_back(ctx);
-      asio::co_spawn(*io_, run(std::make_unique<job>(*this, ctx, future, std::move(fn))),
+      // The coroutine is a task of its own: its exception state is not the waiting thread's.
+      auto task = ctx->new_task();
+      running_.push_back(task);
+      asio::co_spawn(*io_,
+                     run(std::make_unique<job>(*this, std::move(task), future, std::move(fn))),
                      asio::detached);
       return future;
     }

@@ -32,8 +32,9 @@ class event_loop {
   event_loop(const event_loop&) = delete;
   event_loop& operator=(const event_loop&) = delete;
 
-  /// Schedules `fn` on the loop for `ctx` (Python: run_coroutine_threadsafe); the future
-  /// receives its value or its exception. After shutdown the future fails at once.
+  /// Schedules `fn` on the loop for `ctx` (Python: run_coroutine_threadsafe), as a new task of
+  /// the attempt; the future receives its value or its exception. After shutdown the future
+  /// fails at once.
   std::shared_ptr<future_state> submit(std::shared_ptr<attempt_context> ctx, coroutine_fn fn);
   /// Cancels `ctx`'s pending waits, on the loop thread (Python: future.cancel()).
   void cancel(std::shared_ptr<attempt_context> ctx);

@@ -53,10 +53,10 @@ std::shared_ptr<error> future_state::exception() const {
   return exception_;
 }
 
-void future_state::traverse(const std::function<void(const gc_object*)>& visit) const {
+void future_state::referents(const std::function<void(const referent&)>& visit) const {
   std::lock_guard lock(mutex_);
-  if (exception_) visit(exception_.get());
-  if (result_.tracked != nullptr) visit(result_.tracked);  // a returned frame or exception
+  if (exception_) visit({{step::kind::attribute, "_exception"}, exception_.get()});
+  if (result_) visit(result_.as_referent({step::kind::attribute, "_result"}));
 }
 
 void future_state::clear() {

@@ -28,7 +28,7 @@ class future_state final : public gc_object {
   /// The stored exception, if any.
   std::shared_ptr<error> exception() const;
 
-  void traverse(const std::function<void(const gc_object*)>& visit) const override;
+  void referents(const std::function<void(const referent&)>& visit) const override;
   void clear() override;
 
  private:

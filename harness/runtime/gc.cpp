@@ -1,5 +1,6 @@
 #include "harness/runtime/gc.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 #include <unordered_map>
@@ -47,15 +48,33 @@ gc_stats collector::collect() {
 }
 
 gc_stats collector::collect_locked() {
-  // Measured around the whole pass, so the pass's own scratch memory nets out.
-  const std::int64_t heap_before = measure::new_heap().bytes;
-  gc_stats stats = collect_pass();
-  stats.freed_bytes = heap_before - measure::new_heap().bytes;
+  std::vector<retention> found;
+  gc_stats stats = collect_pass(found);
   total_collected_ += stats.collected;
+  for (auto& f : found) {
+    auto it = std::find_if(retained_.begin(), retained_.end(),
+                           [&](const retention& r) { return r.path == f.path; });
+    if (it == retained_.end()) {
+      retained_.push_back(std::move(f));
+      continue;
+    }
+    it->exceptions += f.exceptions;
+    it->bytes += f.bytes;
+    it->path_bytes += f.path_bytes;
+  }
   return stats;
 }
 
-gc_stats collector::collect_pass() {
+std::vector<retention> collector::retained() const {
+  std::lock_guard lock(mutex_);
+  auto r = retained_;
+  std::stable_sort(r.begin(), r.end(), [](const retention& a, const retention& b) {
+    return a.exceptions > b.exceptions;
+  });
+  return r;
+}
+
+gc_stats collector::collect_pass(std::vector<retention>& found) {
   since_last_ = 0;
   ++collections_;
   // Lock every candidate: while `live` holds them, clearing one cannot free another mid-pass.
@@ -64,8 +83,6 @@ gc_stats collector::collect_pass() {
   for (auto& w : finished_) {
     if (auto p = w.lock()) live.push_back(std::move(p));
   }
-  finished_.clear();
-  pending_ = 0;
 
   std::unordered_map<const gc_object*, std::size_t> index;
   index.reserve(live.size());
@@ -98,7 +115,18 @@ gc_stats collector::collect_pass() {
       }
     });
   }
+  // Before anything is cleared: what the garbage holds, named by its real references.
+  found = name_retention(live, [&](const gc_object* o) -> std::optional<std::size_t> {
+    auto it = index.find(o);
+    if (it == index.end() || reachable[it->second]) return std::nullopt;
+    return it->second;
+  });
 
+  // Measured from here: what clearing frees, the collector's own node of each freed object
+  // included, and none of the pass's scratch memory (allocated above, freed on return).
+  const std::int64_t heap_before = measure::new_heap().bytes;
+  finished_.clear();
+  pending_ = 0;
   gc_stats stats{live.size(), 0, 0};
   for (std::size_t i = 0; i < live.size(); ++i) {
     if (reachable[i]) {
@@ -109,7 +137,8 @@ gc_stats collector::collect_pass() {
       ++stats.collected;
     }
   }
-  live.clear();  // the cleared cycles are now plain garbage: this frees them
+  for (auto& p : live) p.reset();  // the cleared cycles are now plain garbage: this frees them
+  stats.freed_bytes = heap_before - measure::new_heap().bytes;
   return stats;
 }
 

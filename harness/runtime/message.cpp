@@ -56,6 +56,7 @@ message message::make(std::string queue, std::string actor, nlohmann::json args)
 std::string encode(const message& m) {
   json options = {{"retries", m.options.retries}, {"eta", m.options.eta_ms}};
   if (m.options.max_retries) options["max_retries"] = *m.options.max_retries;
+  if (m.options.traceback) options["traceback"] = *m.options.traceback;
   const json j = {{"message_id", m.id},
                   {"queue_name", m.queue},
                   {"actor_name", m.actor},
@@ -90,6 +91,9 @@ message decode(std::string_view input, std::size_t max_bytes) {
   m.options.eta_ms = integer<std::int64_t>(options, "eta", 0);
   if (options.contains("max_retries")) {
     m.options.max_retries = integer<std::uint32_t>(options, "max_retries", 0);
+  }
+  if (options.contains("traceback")) {
+    m.options.traceback = field(options, "traceback", json::value_t::string, "a string");
   }
   return m;
 }

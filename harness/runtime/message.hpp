@@ -20,6 +20,8 @@ struct message_options {
   std::uint32_t retries = 0;                 ///< failed attempts so far
   std::optional<std::uint32_t> max_retries;  ///< overrides the Retries middleware's default
   std::int64_t eta_ms = 0;                   ///< not before this Unix time in ms; 0 = now
+  /// The last failure's formatted traceback, as Dramatiq's Retries stores it on each retry.
+  std::optional<std::string> traceback;
   friend bool operator==(const message_options&, const message_options&) = default;
 };
 

@@ -157,8 +157,8 @@ std::optional<attempt_report> worker::process(const delivery& d) {
         for (auto& m : middleware_) m->before_process_message(*ctx);
         call_actor(ctx, *actor);  // the result is discarded: there is no result backend
       } catch (const raised& r) {
-        f.caught();
-        exception = r.exception();
+        const handler h(f, r, "e");  // Python: `except BaseException as e:`
+        exception = h.exception();
       } catch (const std::exception& e) {
         exception = ctx->make_error("RuntimeError", e.what());
       }

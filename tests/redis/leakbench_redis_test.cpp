@@ -54,13 +54,14 @@ TEST(leakbench_redis, reports_the_same_growth_as_the_memory_broker) {
   ASSERT_FALSE(redis.report.is_null());
   EXPECT_EQ(redis.report.at("context").at("broker"), fmt::format("{}/0", server.url()));
   const auto m = lt::by_name(memory.report), r = lt::by_name(redis.report);
-  ASSERT_EQ(m.size(), 14u);
-  ASSERT_EQ(r.size(), 14u);
+  ASSERT_EQ(m.size(), 26u);
+  ASSERT_EQ(r.size(), 26u);
   for (const auto& [name, a] : m) {
     const auto& b = r.at(name);
     EXPECT_FALSE(b.value("error_occurred", false)) << name << ": " << b.value("error_message", "");
     // The heap counter is exact: only the brokers' own bookkeeping may differ, by bytes.
     EXPECT_NEAR(a.at("heap_per_retry"), b.at("heap_per_retry"), 0.001 * k_payload) << name;
+    EXPECT_EQ(a.at("label"), b.at("label")) << name << ": the same paths hold the same data";
     if (!leakbench::measure::k_sanitized_malloc) {
       const double noise =
           a.at("rss_ci95").get<double>() + b.at("rss_ci95").get<double>() + 0.01 * k_payload;

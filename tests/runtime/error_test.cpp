@@ -25,7 +25,7 @@ void outer_raises_from(rt::attempt_context& ctx) {
   try {
     middle(ctx);
   } catch (const rt::raised& r) {
-    f.caught();
+    const rt::handler h(f, r);
     auto e = ctx.make_error("ValueError", "wrapped");
     e->set_cause(r.exception());
     e->set_context(r.exception());
@@ -49,8 +49,7 @@ TEST(error_model, traceback_lists_frames_outermost_first_as_python_does) {
     try {
       middle(ctx);
     } catch (const rt::raised& r) {
-      top.caught();
-      caught = r.exception();
+      caught = rt::handler(top, r).exception();
     }
   }
   ASSERT_TRUE(caught);

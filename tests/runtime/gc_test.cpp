@@ -14,7 +14,7 @@ namespace {
 std::weak_ptr<const void> make_cycle(rt::attempt_context& ctx) {
   auto err = ctx.make_error("ValueError", "boom");
   auto payload = rt::make_payload(64);
-  err->hold(payload);
+  err->hold("payload", payload);
   auto fut = ctx.make<rt::future_state>();
   fut->set_exception(err);
   auto f = ctx.make<rt::frame_record>("run_coroutine");
@@ -142,7 +142,7 @@ TEST(collector, never_clears_an_object_owned_from_outside) {
   rt::attempt_context ctx(1, rt::message::make("q", "a"));
   auto err = ctx.make_error("ValueError", "still owned");
   auto payload = rt::make_payload(64);
-  err->hold(payload);
+  err->hold("payload", payload);
   {
     auto f = ctx.make<rt::frame_record>("garbage");
     f->set_local("e", err);   // owning: its count is real
@@ -151,4 +151,83 @@ TEST(collector, never_clears_an_object_owned_from_outside) {
   gc.adopt(ctx.take_tracked());
   EXPECT_EQ(gc.collect().collected, 1u) << "only the frame is garbage";
   EXPECT_EQ(err->attribute_count(), 1u) << "the error held from outside kept its attributes";
+}
+
+TEST(collector, names_the_path_from_the_retained_exception_to_its_payload) {
+  // The leak's cycle for `raise Outer from None` inside `except Inner`: the payload is held
+  // through the context only.
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  {
+    auto inner = ctx.make_error("Inner", "");
+    inner->hold("payload", rt::make_payload(1000));
+    auto outer = ctx.make_error("Outer", "");
+    outer->set_context(inner);
+    outer->from_none();
+    auto fut = ctx.make<rt::future_state>();
+    fut->set_exception(outer);
+    auto f = ctx.make<rt::frame_record>("run_coroutine");
+    f->set_local("future", fut);
+    outer->add_frame(f);
+  }
+  gc.adopt(ctx.take_tracked());
+  EXPECT_EQ(gc.collect().collected, 4u);
+  const auto found = gc.retained();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, "exc.__context__.payload");
+  EXPECT_EQ(found[0].exceptions, 1u) << "Inner is Outer's context: one retained exception";
+  EXPECT_EQ(found[0].bytes, 1000);
+  EXPECT_EQ(found[0].path_bytes, 1000);
+}
+
+TEST(collector, names_every_holder_of_a_quarter_and_stops_at_a_spread_list) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  {
+    // exc.payload (400) and exc.__cause__.payload (400); a frame in the traceback holds a list
+    // of ten 40-byte chunks (400 in all, none a quarter) and, shared, exc's own payload.
+    auto cause = ctx.make_error("Inner", "");
+    cause->hold("payload", rt::make_payload(400));
+    auto err = ctx.make_error("Outer", "");
+    const auto own = rt::make_payload(400);
+    err->hold("payload", own);
+    err->set_cause(cause);
+    auto chunks = ctx.make<rt::list>();
+    for (int i = 0; i < 10; ++i) chunks->append(rt::make_payload(40));
+    auto f = ctx.make<rt::frame_record>("gen");
+    f->set_local("buffer", chunks);
+    f->set_local("same", own);
+    f->set_local("self", err);  // the cycle
+    err->add_frame(f);
+  }
+  gc.adopt(ctx.take_tracked());
+  gc.collect();
+  const auto found = gc.retained();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path,
+            "exc.payload and exc.__cause__.payload and exc.__traceback__ -> frame gen() local "
+            "'buffer'");
+  EXPECT_EQ(found[0].bytes, 1200) << "a block held twice counts once";
+  EXPECT_EQ(found[0].path_bytes, 1200);
+}
+
+TEST(collector, names_nothing_for_what_survives_and_no_path_for_a_cycle_without_data) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  auto kept = ctx.make<rt::list>();  // survives: owned from outside
+  kept->append(rt::make_payload(500));
+  {
+    auto err = ctx.make_error("Slim", "");
+    auto f = ctx.make<rt::frame_record>("actor");
+    f->set_local("kept", kept);
+    f->set_local("self", err);
+    err->add_frame(f);
+  }
+  gc.adopt(ctx.take_tracked());
+  EXPECT_EQ(gc.collect().collected, 2u);
+  const auto found = gc.retained();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, "") << "the list survives the collection: not held by the cycle";
+  EXPECT_EQ(found[0].bytes, 0);
+  EXPECT_EQ(kept->size(), 1u);
 }

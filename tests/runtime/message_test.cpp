@@ -21,6 +21,7 @@ TEST(message, round_trips_through_json_with_its_retry_count) {
   m.options.retries = 7;
   m.options.max_retries = 9;
   m.options.eta_ms = 1'700'000'000'000;
+  m.options.traceback = "Traceback (most recent call last):\n  in actor\nValueError: boom\n";
   const rt::message back = rt::decode(rt::encode(m));
   EXPECT_EQ(back, m);
   EXPECT_EQ(back.options.retries, 7u);
@@ -56,6 +57,9 @@ TEST(message, rejects_missing_and_mistyped_fields_naming_them) {
   auto huge = j;
   huge["options"]["retries"] = 1ULL << 40;
   EXPECT_EQ(decode_error(huge.dump()), "message field 'retries' is out of range");
+  auto bad_traceback = j;
+  bad_traceback["options"]["traceback"] = 3;
+  EXPECT_EQ(decode_error(bad_traceback.dump()), "message field 'traceback' is not a string");
   auto empty_queue = j;
   empty_queue["queue_name"] = "";
   EXPECT_EQ(decode_error(empty_queue.dump()), "message field 'queue_name' is empty");

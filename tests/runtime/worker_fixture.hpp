@@ -31,7 +31,7 @@ inline rt::coroutine_fn failing_actor(std::size_t bytes) {
     rt::frame f(ctx, "fail");
     auto data = f.local("data", rt::make_payload(bytes));
     auto err = ctx.make_error("ValueError", "boom");
-    err->hold(data);
+    err->hold("payload", data);
     throw ctx.raise(err);
     co_return nullptr;
   };

@@ -33,6 +33,29 @@ TEST(retries_middleware, gives_up_after_max_retries_and_dead_letters) {
   EXPECT_EQ(rt::decode(dead[0].body).options.retries, 3u);
 }
 
+TEST(retries_middleware, stores_the_last_traceback_in_the_message_without_accumulating) {
+  // Dramatiq: message.options["traceback"] = traceback.format_exc(limit=30) on every retry.
+  lt::worker_rig rig;
+  rig.actors.add_coroutine("fail", lt::failing_actor(64));
+  rig.start(variant::fixed, {}, {.max_retries = 3});
+  const auto first = rt::message::make("default", "fail");
+  EXPECT_FALSE(first.options.traceback);
+  rig.broker.enqueue(first);
+  rig.finish();
+  const auto dead = rig.broker.dead_letters("default");
+  ASSERT_EQ(dead.size(), 1u);
+  const auto last = rt::decode(dead[0].body);
+  ASSERT_TRUE(last.options.traceback);
+  EXPECT_EQ(*last.options.traceback,
+            "Traceback (most recent call last):\n  in process_message\n  in run_coroutine\n"
+            "  in fail\nValueError: boom\n");
+  // Replaced, not appended: the message of retry 3 is as long as that of retry 1 would be.
+  auto retry_one = first;
+  retry_one.options.retries = 1;
+  retry_one.options.traceback = last.options.traceback;
+  EXPECT_EQ(dead[0].body.size(), rt::encode(retry_one).size());
+}
+
 TEST(retries_middleware, honours_a_per_message_max_retries) {
   lt::worker_rig rig;
   rig.actors.add("fail", [](rt::attempt_context& ctx) -> rt::value {
