@@ -210,7 +210,8 @@ handler::~handler() {
   ctx.handled_.pop_back();
   if (!as_.empty()) frame_.del(as_);  // Python: `finally: del e`
   // Left by an exception while nothing new was raised (or a handled one was caught inside):
-  // a bare `throw;`. It goes on with the traceback it has, this frame's entry included.
+  // a bare `throw;`. It goes on with the traceback it has, this frame's entry included. (A
+  // non-model C++ exception leaving the block looks the same; model code raises none.)
   if (std::uncaught_exceptions() > uncaught_ && ctx.unwinding_.expired()) {
     ctx.unwinding_ = raised_.token();
     ctx.reraised_from_ = frame_.record().get();
