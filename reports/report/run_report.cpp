@@ -187,6 +187,7 @@ files build_run_report(const run_inputs& in) {
                   reports::markdown_escape(describe(r)));
   body += "<h2>Summary</h2>\n" + summary_html(scenarios);
   md += summary_markdown(scenarios);
+  md += held_markdown(scenarios);
   if (const auto gc = r.context_value("gc"); gc && gc->starts_with("every:")) {
     const std::string note = fmt::format(
         "This run collected cycles every {} finished attempts (--gc={}): RSS climbs while "
@@ -236,6 +237,11 @@ files build_run_report(const run_inputs& in) {
           "before the first retry and after the last, and the fitted line.</p>\n";
     }
     body += "<figure>\n" + retry_svg + "</figure>\n";
+    for (const auto& v : s.variants) {  // what the collector found held, as leakbench says
+      if (!v.held.empty()) {
+        body += fmt::format("<p class=\"held\">{}: {}</p>\n", escape(v.key), escape(v.held));
+      }
+    }
     for (const auto& d : data[i]) {
       if (in.series && !d.samples && d.summary->error.empty()) {
         body += fmt::format(

@@ -31,6 +31,10 @@ variant_summary summarize_variant(const reports::run& r, const std::string& key)
     if (row->error_occurred) v.error = row->error_message.empty() ? "failed" : row->error_message;
   }
   if (!v.error.empty()) return v;
+  // leakbench's label starts with what the collector found held; a ceiling's note may follow.
+  if (!reps.empty() && reps.front()->label.starts_with("retains ")) {
+    v.held = reps.front()->label.substr(0, reps.front()->label.find("; ceiling"));
+  }
   if (const auto g = reports::combined(reps, "rss_per_retry", "rss_ci95")) {
     v.growth = g->value;
     v.half_width = g->half_width;
@@ -211,6 +215,19 @@ std::string summary_markdown(const std::vector<scenario_summary>& scenarios) {
   }
   out += fmt::format("\n{}\n", severity_thresholds());
   return out;
+}
+
+std::string held_markdown(const std::vector<scenario_summary>& scenarios) {
+  std::string out;
+  for (const auto& s : scenarios) {
+    for (const auto& v : s.variants) {
+      if (!v.held.empty()) {
+        out += fmt::format("- {}: {}\n", reports::markdown_escape(v.key),
+                           reports::markdown_escape(v.held));
+      }
+    }
+  }
+  return out.empty() ? out : "\n## What holds the memory\n\n" + out;
 }
 
 namespace {

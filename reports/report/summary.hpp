@@ -32,6 +32,9 @@ struct variant_summary {
   std::optional<double> start, end, peak, growth, expected, half_width, r2, retained, reclaimed,
       payload, retries;
   std::optional<double> fit_start;  ///< the fitted line at retry 0 (rss_fit_start)
+  /// What held the memory, as leakbench's label says ("retains 32.0 MiB per exception via
+  /// exc.__context__.payload", "retains nothing"); empty when the JSON does not say.
+  std::string held;
   report::severity level = severity::unknown;
 };
 
@@ -50,6 +53,9 @@ std::string summary_html(const std::vector<scenario_summary>& scenarios);
 
 /// The same table in Markdown.
 std::string summary_markdown(const std::vector<scenario_summary>& scenarios);
+
+/// "What holds the memory": one line per benchmark whose JSON says, in Markdown; empty if none.
+std::string held_markdown(const std::vector<scenario_summary>& scenarios);
 
 /// Growth per retry beside the baseline's, per scenario and variant, in HTML and Markdown.
 std::string baseline_html(const std::vector<scenario_summary>& now,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <pugixml.hpp>
 #include <regex>
 
@@ -187,6 +188,41 @@ TEST(run_report, without_series_the_retry_chart_comes_from_the_json_and_the_page
                                  *leaky->number("rss_end") / 1048576)),
             std::string::npos);
   EXPECT_NE(svg.find("leaky fit"), std::string::npos);
+}
+
+TEST(run_report, says_what_holds_each_benchmarks_memory_as_leakbench_found_it) {
+  const auto run = recorded_run("workarounds.json");
+  const auto scenarios = rp::summarize(run);
+  std::map<std::string, std::string> held;
+  for (const auto& s : scenarios) {
+    for (const auto& v : s.variants) held[v.key] = v.held;
+  }
+  EXPECT_EQ(held.at("MetadataOnly/leaky"),
+            "retains 1.0 MiB per exception via exc.__traceback__ -> frame metadata_only() local "
+            "'data'");
+  EXPECT_EQ(held.at("RaiseFromNone/leaky"),
+            "retains 1.0 MiB per exception via exc.__context__.payload");
+  EXPECT_EQ(held.at("DelBeforeRaise/leaky"),
+            "retains only the exception's own objects, no data block");
+  EXPECT_EQ(held.at("DelBeforeRaise/fixed"), "retains nothing");
+  const auto files = report_of(run);
+  EXPECT_NE(files.at("index.html")
+                .find("<p class=\"held\">RaiseFromNone/leaky: retains 1.0 MiB per exception via "
+                      "exc.__context__.payload</p>"),
+            std::string::npos);
+  EXPECT_NE(files.at("index.html").find("local &#39;data&#39;"), std::string::npos)
+      << "the path is escaped like every name";
+  const std::string& md = files.at("summary.md");
+  const auto section = md.find("\n## What holds the memory\n\n- MetadataOnly/leaky: ");
+  ASSERT_NE(section, std::string::npos) << md;
+  EXPECT_NE(md.find("\n- RaiseFromNone/leaky: retains 1.0 MiB per exception via "
+                    "exc.\\_\\_context\\_\\_.payload\n",
+                    section),
+            std::string::npos)
+      << md;
+  // A run from before leakbench named the paths says nothing about them.
+  EXPECT_EQ(report_of(recorded_run("clean.json")).at("summary.md").find("What holds"),
+            std::string::npos);
 }
 
 TEST(run_report, a_gc_run_says_why_its_lines_are_saw_teeth) {
