@@ -5,24 +5,30 @@
 
 namespace leakbench::runtime {
 
-void frame_record::set_local(std::string name, ref bound) {
-  for (auto& l : locals_) {
-    if (l.name == name) {
-      l.value = std::move(bound);
+namespace {
+
+// Python's `name = value` in a namespace: rebinds the name if bound, else binds it.
+void bind(std::vector<binding>& names, std::string name, ref value) {
+  for (auto& b : names) {
+    if (b.name == name) {
+      b.value = std::move(value);
       return;
     }
   }
-  locals_.push_back({std::move(name), std::move(bound)});
+  names.push_back({std::move(name), std::move(value)});
+}
+
+}  // namespace
+
+void frame_record::set_local(std::string name, ref bound) {
+  bind(locals_, std::move(name), std::move(bound));
 }
 
 void frame_record::del_local(std::string_view name) {
-  std::erase_if(locals_, [&](const local& l) { return l.name == name; });
+  std::erase_if(locals_, [&](const binding& l) { return l.name == name; });
 }
 
-bool frame_record::has_local(std::string_view name) const {
-  return std::any_of(locals_.begin(), locals_.end(),
-                     [&](const local& l) { return l.name == name; });
-}
+bool frame_record::has_local(std::string_view name) const { return find_local(name) != nullptr; }
 
 const ref* frame_record::find_local(std::string_view name) const {
   for (const auto& l : locals_) {
@@ -44,13 +50,7 @@ void frame_record::referents(const std::function<void(const referent&)>& visit) 
 void frame_record::clear() { locals_.clear(); }
 
 void error::hold(std::string name, ref value) {
-  for (auto& a : attributes_) {
-    if (a.name == name) {
-      a.value = std::move(value);
-      return;
-    }
-  }
-  attributes_.push_back({std::move(name), std::move(value)});
+  bind(attributes_, std::move(name), std::move(value));
 }
 
 std::string error::describe() const { return message_.empty() ? type_ : type_ + ": " + message_; }

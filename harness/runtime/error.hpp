@@ -11,6 +11,12 @@
 
 namespace leakbench::runtime {
 
+/// A name bound to a value by shared ownership: a frame's local, an exception's attribute.
+struct binding {
+  std::string name;
+  ref value;
+};
+
 /// The record of one function activation: its name and the locals it owns (CPython's frame).
 // A record lives as long as anything references it: the running function, or a traceback.
 class frame_record final : public gc_object {
@@ -31,12 +37,8 @@ class frame_record final : public gc_object {
   void clear() override;
 
  private:
-  struct local {
-    std::string name;
-    ref value;
-  };
   std::string function_;
-  std::vector<local> locals_;
+  std::vector<binding> locals_;
 };
 
 /// A model exception (CPython's BaseException): type, message, the data it holds, its cause and
@@ -100,13 +102,9 @@ class error final : public gc_object {
   bool is_exception() const override { return true; }
 
  private:
-  struct attribute {
-    std::string name;
-    ref value;
-  };
   std::string type_;
   std::string message_;
-  std::vector<attribute> attributes_;
+  std::vector<binding> attributes_;
   std::shared_ptr<error> cause_;
   std::shared_ptr<error> context_;
   bool suppress_context_ = false;

@@ -2,7 +2,6 @@
 // real references (gc_object::referents), then a descent towards the bytes.
 #include <fmt/format.h>
 
-#include <unordered_map>
 #include <unordered_set>
 
 #include "harness/runtime/gc.hpp"
