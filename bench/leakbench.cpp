@@ -19,9 +19,9 @@
 #include "bench/options.hpp"
 #include "bench/runner.hpp"
 #include "bench/strict_json_reporter.hpp"
+#include "harness/brokers/redis_broker.hpp"
 #include "harness/measure/rss.hpp"
 #include "harness/measure/settle.hpp"
-#include "harness/runtime/redis_broker.hpp"
 #include "leakbench/version.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -53,10 +53,11 @@ void print_help() {
 }
 
 /// --redis_cleanup: one line per leakbench prefix found; exit 0, or 3 if unreachable.
-int redis_cleanup(const leakbench::runtime::redis_url& url) {
+int redis_cleanup(const leakbench::brokers::redis_url& url) {
   namespace rt = leakbench::runtime;
+  namespace br = leakbench::brokers;
   try {
-    const auto found = rt::redis_broker::remove_dead_prefixes(url);
+    const auto found = br::redis_broker::remove_dead_prefixes(url);
     for (const auto& p : found) {
       const std::string silent =
           p.silent_for ? fmt::format("last heartbeat {:.1f} s ago",
@@ -67,7 +68,7 @@ int redis_cleanup(const leakbench::runtime::redis_url& url) {
     }
     if (found.empty()) std::printf("no leakbench keys on %s\n", url.describe().c_str());
     return 0;
-  } catch (const rt::broker_error& e) {
+  } catch (const br::broker_error& e) {
     std::fprintf(stderr, "leakbench: %s\n", e.what());
     return 3;
   }
@@ -112,13 +113,13 @@ int main(int argc, char** argv) {
   }
   if (opts.redis && !early.list_tests) {  // listing runs nothing: no broker needed
     try {
-      leakbench::runtime::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing
-    } catch (const leakbench::runtime::broker_error& e) {
+      leakbench::brokers::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing
+    } catch (const leakbench::brokers::broker_error& e) {
       std::fprintf(stderr, "leakbench: %s\n", e.what());
       return 3;
     }
   }
-  // RSS must reflect live data: large blocks go back to the kernel when freed (README).
+  // RSS must reflect live data: large blocks go back to the kernel when freed (docs/counters.md).
   constexpr int k_mmap_threshold = 128 * 1024;
   if (!leakbench::measure::pin_mmap_threshold(k_mmap_threshold)) {
     std::fprintf(stderr, "leakbench: glibc refused to pin the mmap threshold\n");

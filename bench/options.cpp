@@ -48,8 +48,8 @@ const std::vector<flag>& flags() {
          if (v == "memory") {
            o.broker = v;
            o.redis.reset();
-         } else if (runtime::redis_url::has_scheme(v)) {
-           o.redis = runtime::redis_url::parse(v);
+         } else if (brokers::redis_url::has_scheme(v)) {
+           o.redis = brokers::redis_url::parse(v);
            o.broker = o.redis->describe();
          } else {
            throw usage_error("expected memory or redis://[:password@]host:port[/db]");
@@ -57,10 +57,10 @@ const std::vector<flag>& flags() {
        }},
       {"--redis_cleanup",
        [](options& o, std::string_view v) {
-         if (!runtime::redis_url::has_scheme(v)) {
+         if (!brokers::redis_url::has_scheme(v)) {
            throw usage_error("expected redis://[:password@]host:port[/db]");
          }
-         o.redis_cleanup = runtime::redis_url::parse(v);
+         o.redis_cleanup = brokers::redis_url::parse(v);
        }},
       {"--max_rss",
        [](options& o, std::string_view v) {
@@ -163,7 +163,7 @@ options parse_options(const std::vector<std::string_view>& args) {
       it->set(o, value);
     } catch (const std::exception& e) {
       // A URL's password never reaches a terminal or a CI log.
-      throw usage_error(fmt::format("{}={}: {}", name, runtime::redis_url::mask(value), e.what()));
+      throw usage_error(fmt::format("{}={}: {}", name, brokers::redis_url::mask(value), e.what()));
     }
     warmup_given = warmup_given || name == "--warmup";
   }

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/brokers/redis_connection.hpp"
 #include "harness/measure/rss.hpp"
 #include "harness/runtime/gc.hpp"
-#include "harness/runtime/redis_connection.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace leakbench::bench {
@@ -29,7 +29,7 @@ struct options {
   std::size_t warmup = 2;    ///< leading retries left out of the fit
   runtime::gc_policy gc;
   std::string broker = "memory";            ///< as given, for the JSON context (password masked)
-  std::optional<runtime::redis_url> redis;  ///< set when --broker is a redis:// URL
+  std::optional<brokers::redis_url> redis;  ///< set when --broker is a redis:// URL
   std::int64_t max_rss = 0;                 ///< bytes; 0 until resolved from MemAvailable
   std::optional<std::filesystem::path> series_out;
   std::chrono::milliseconds sample_interval{10};
@@ -40,7 +40,7 @@ struct options {
   bool peak_resettable = true;  ///< found at start-up
   std::size_t repetitions = 1;  ///< --benchmark_repetitions, for per-repetition file names
   /// --redis_cleanup: remove what killed runs left on this server, run nothing else.
-  std::optional<runtime::redis_url> redis_cleanup;
+  std::optional<brokers::redis_url> redis_cleanup;
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

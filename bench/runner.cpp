@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/brokers/memory_broker.hpp"
+#include "harness/brokers/redis_broker.hpp"
 #include "harness/measure/heap.hpp"
 #include "harness/measure/rss.hpp"
 #include "harness/measure/sampler.hpp"
@@ -24,14 +26,13 @@
 #include "harness/middleware/asyncio_leaky.hpp"
 #include "harness/middleware/inject_leak.hpp"
 #include "harness/middleware/retries.hpp"
-#include "harness/runtime/memory_broker.hpp"
-#include "harness/runtime/redis_broker.hpp"
 #include "harness/runtime/worker.hpp"
 
 namespace leakbench::bench {
 namespace {
 
 namespace rt = runtime;
+namespace br = brokers;
 namespace lm = measure;
 using clock = std::chrono::steady_clock;
 
@@ -113,9 +114,9 @@ void write_series(const options& opts, const std::string& file_name,
   if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
 }
 
-std::unique_ptr<rt::broker> make_broker(const options& opts) {
-  if (opts.redis) return std::make_unique<rt::redis_broker>(*opts.redis);  // a fresh key prefix
-  return std::make_unique<rt::memory_broker>();
+std::unique_ptr<br::broker> make_broker(const options& opts) {
+  if (opts.redis) return std::make_unique<br::redis_broker>(*opts.redis);  // a fresh key prefix
+  return std::make_unique<br::memory_broker>();
 }
 
 std::shared_ptr<middleware::asyncio> make_asyncio(variant v) {
@@ -207,7 +208,7 @@ std::optional<std::string> drive(benchmark::State& state, const scenarios::entry
                                  run_record& rec) {
   const auto& cfg = opts.scenario;
   const std::size_t per_round = sc.messages(cfg);
-  const auto enqueue_round = [&](rt::broker& b) {
+  const auto enqueue_round = [&](br::broker& b) {
     for (std::size_t i = 0; i < per_round; ++i) b.enqueue(rt::message::make("default", entry.name));
   };
   const auto broker = make_broker(opts);

@@ -17,7 +17,7 @@ const char* to_string(variant v);
 
 /// Runs one benchmark: `state`'s iterations are retries of `scenario` (rounds of them for
 /// Concurrent) on a fresh broker and worker, sampled at quiescent points, with the counters
-/// documented in the README.
+/// documented in docs/counters.md.
 void run_scenario(benchmark::State& state, const scenarios::entry& scenario, variant v,
                   const options& opts);
 

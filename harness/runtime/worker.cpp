@@ -4,7 +4,7 @@
 
 namespace leakbench::runtime {
 
-worker::worker(broker& b, const actor_registry& actors, worker_options opts)
+worker::worker(brokers::broker& b, const actor_registry& actors, worker_options opts)
     : broker_(b),
       actors_(actors),
       options_(std::move(opts)),
@@ -84,10 +84,10 @@ void worker::run_thread() {
     if (options_.stepped && !permitted && !(permitted = take_permit())) break;
     std::optional<attempt_report> report;
     {
-      std::optional<delivery> d;
+      std::optional<brokers::delivery> d;
       try {
         d = broker_.consume(options_.queue, options_.consume_timeout);
-      } catch (const broker_error& e) {
+      } catch (const brokers::broker_error& e) {
         broker_failed(e);
         std::this_thread::sleep_for(options_.reconnect_backoff);  // the broker reconnects
         continue;
@@ -96,7 +96,7 @@ void worker::run_thread() {
       permitted = false;
       try {
         report = process(*d);
-      } catch (const broker_error& e) {
+      } catch (const brokers::broker_error& e) {
         broker_failed(e);  // dead-lettering a bad message failed: it stays in flight
       }
     }  // the delivery is freed before observers look
@@ -118,7 +118,7 @@ value worker::call_actor(const std::shared_ptr<attempt_context>& ctx,
   return runner_->run_coroutine(ctx, std::get<coroutine_fn>(a));
 }
 
-std::optional<attempt_report> worker::process(const delivery& d) {
+std::optional<attempt_report> worker::process(const brokers::delivery& d) {
   message msg;
   const actor_registry::actor* actor = nullptr;
   try {
@@ -171,7 +171,7 @@ std::optional<attempt_report> worker::process(const delivery& d) {
   }  // the worker's own reference to the exception ends here, as Python's `except ... as e`
   try {
     settle(d, ctx);
-  } catch (const broker_error& e) {
+  } catch (const brokers::broker_error& e) {
     broker_failed(e);  // still in flight in the broker: redelivered after recovery
     report.settled = false;
   }
@@ -184,7 +184,7 @@ std::optional<attempt_report> worker::process(const delivery& d) {
   return report;
 }
 
-void worker::broker_failed(const broker_error& e) {
+void worker::broker_failed(const brokers::broker_error& e) {
   {
     std::lock_guard lock(error_mutex_);
     last_broker_error_ = e.what();
@@ -197,7 +197,7 @@ std::string worker::last_broker_error() const {
   return last_broker_error_;
 }
 
-void worker::settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx) {
+void worker::settle(const brokers::delivery& d, const std::shared_ptr<attempt_context>& ctx) {
   const auto& outcome = ctx->outcome();
   if (!outcome || outcome->what == disposition::kind::ack) {
     broker_.ack(d);

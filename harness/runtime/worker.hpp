@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "harness/brokers/broker.hpp"
 #include "harness/runtime/actor.hpp"
-#include "harness/runtime/broker.hpp"
 #include "harness/runtime/gc.hpp"
 #include "harness/runtime/middleware.hpp"
 
@@ -51,7 +51,7 @@ struct attempt_report {
 /// and settle each message per the middleware's decision.
 class worker {
  public:
-  worker(broker& b, const actor_registry& actors, worker_options opts = {});
+  worker(brokers::broker& b, const actor_registry& actors, worker_options opts = {});
   ~worker();  ///< stop()
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -76,7 +76,7 @@ class worker {
   bool wait_parked(std::chrono::milliseconds timeout);
 
   collector& gc() { return *collector_; }
-  broker& get_broker() { return broker_; }
+  brokers::broker& get_broker() { return broker_; }
   const worker_options& options() const { return options_; }
   /// Attempts finished so far.
   std::uint64_t attempts() const { return finished_.load(); }
@@ -89,12 +89,12 @@ class worker {
  private:
   void run_thread();
   bool take_permit();
-  std::optional<attempt_report> process(const delivery& d);
+  std::optional<attempt_report> process(const brokers::delivery& d);
   value call_actor(const std::shared_ptr<attempt_context>& ctx, const actor_registry::actor& a);
-  void settle(const delivery& d, const std::shared_ptr<attempt_context>& ctx);
-  void broker_failed(const broker_error& e);
+  void settle(const brokers::delivery& d, const std::shared_ptr<attempt_context>& ctx);
+  void broker_failed(const brokers::broker_error& e);
 
-  broker& broker_;
+  brokers::broker& broker_;
   const actor_registry& actors_;
   const worker_options options_;
   std::vector<std::shared_ptr<middleware>> middleware_;

@@ -14,7 +14,7 @@ namespace {
 
 using reports::input_error;
 
-/// leakbench's counters (README, "Counters"); [counters.NAME] in a budgets file overrides.
+/// leakbench's counters (docs/counters.md); [counters.NAME] in a budgets file overrides.
 std::map<std::string, counter_info, std::less<>> builtin_counters() {
   return {
       {"rss_per_retry", {.bytes = true, .interval = "rss_ci95", .exported = true}},

@@ -333,8 +333,8 @@ TEST_F(leakbench_run, inject_leak_adds_exactly_its_size_per_attempt) {
     EXPECT_EQ(b.at("expected_per_retry"), 0) << name << ": an injected leak is never expected";
     if (k_rss_meaningful) {
       // RSS can read low, never high: the first blocks may land in free memory a worker
-      // thread's arena kept resident (below the 128 KiB trim threshold; README). Over the 6
-      // fitted retries of 5 threads that absorbs at most about a fifth of Concurrent's leak.
+      // thread's arena kept resident (below the 128 KiB trim threshold; docs/counters.md). Over the
+      // 6 fitted retries of 5 threads that absorbs at most about a fifth of Concurrent's leak.
       const double noise = a.at("rss_ci95").get<double>() + b.at("rss_ci95").get<double>() + 4096;
       const double grew = b.at("rss_per_retry").get<double>() - a.at("rss_per_retry").get<double>();
       EXPECT_LE(grew, leak + noise) << name;

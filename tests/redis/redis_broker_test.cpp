@@ -1,5 +1,5 @@
 // The Redis broker against a real redis-server of the test's own.
-#include "harness/runtime/redis_broker.hpp"
+#include "harness/brokers/redis_broker.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,13 +10,14 @@
 #include "tests/runtime/worker_fixture.hpp"
 
 namespace rt = leakbench::runtime;
+namespace br = leakbench::brokers;
 namespace lt = leakbench::test;
 using namespace std::chrono_literals;
 
 namespace {
 
-rt::redis_options fast(std::string prefix = "") {
-  rt::redis_options o;
+br::redis_options fast(std::string prefix = "") {
+  br::redis_options o;
   o.prefix = std::move(prefix);
   o.timeouts = {.connect = 1000ms, .io = 1000ms};
   o.heartbeat = 50ms;
@@ -24,8 +25,8 @@ rt::redis_options fast(std::string prefix = "") {
   return o;
 }
 
-rt::redis_broker make_broker(const lt::redis_server& s, rt::redis_options o = fast()) {
-  return rt::redis_broker(rt::redis_url::parse(s.url()), std::move(o));
+br::redis_broker make_broker(const lt::redis_server& s, br::redis_options o = fast()) {
+  return br::redis_broker(br::redis_url::parse(s.url()), std::move(o));
 }
 
 long long key_count(const lt::redis_server& s, const std::string& pattern) {
@@ -36,7 +37,7 @@ long long key_count(const lt::redis_server& s, const std::string& pattern) {
 }  // namespace
 
 TEST(redis_url, parses_host_port_password_and_db) {
-  const auto u = rt::redis_url::parse("redis://:s3cret@127.0.0.1:6380/2");
+  const auto u = br::redis_url::parse("redis://:s3cret@127.0.0.1:6380/2");
   EXPECT_EQ(u.host, "127.0.0.1");
   EXPECT_EQ(u.port, 6380);
   EXPECT_EQ(u.password, "s3cret");
@@ -44,21 +45,21 @@ TEST(redis_url, parses_host_port_password_and_db) {
   EXPECT_EQ(u.describe(), "redis://:***@127.0.0.1:6380/2") << "the password never shows";
   for (const char* bad : {"http://x:1", "redis://x", "redis://:1", "redis://x:0", "redis://x:70000",
                           "redis://x:1/db", "redis://user@x:1"}) {
-    EXPECT_THROW(rt::redis_url::parse(bad), std::invalid_argument) << bad;
+    EXPECT_THROW(br::redis_url::parse(bad), std::invalid_argument) << bad;
   }
 }
 
 TEST(redis_url, accepts_ipv6_hosts_and_a_scheme_in_any_case) {
-  const auto v6 = rt::redis_url::parse("redis://[::1]:6390/1");
+  const auto v6 = br::redis_url::parse("redis://[::1]:6390/1");
   EXPECT_EQ(v6.host, "::1");
   EXPECT_EQ(v6.port, 6390);
   EXPECT_EQ(v6.db, 1);
   EXPECT_EQ(v6.describe(), "redis://[::1]:6390/1");
-  EXPECT_EQ(rt::redis_url::parse("REDIS://:pw@[fe80::1]:7000").describe(),
+  EXPECT_EQ(br::redis_url::parse("REDIS://:pw@[fe80::1]:7000").describe(),
             "redis://:***@[fe80::1]:7000/0");
-  EXPECT_EQ(rt::redis_url::parse("Redis://localhost:6379").host, "localhost");
+  EXPECT_EQ(br::redis_url::parse("Redis://localhost:6379").host, "localhost");
   for (const char* bad : {"redis://[::1]", "redis://[::1:6379", "redis://[]:6379"}) {
-    EXPECT_THROW(rt::redis_url::parse(bad), std::invalid_argument) << bad;
+    EXPECT_THROW(br::redis_url::parse(bad), std::invalid_argument) << bad;
   }
 }
 
@@ -66,14 +67,14 @@ TEST(redis_url, never_echoes_a_password_in_an_error) {
   for (const char* bad :
        {"redis://:secret@host:notaport", "http://:secret@host:1", "redis://:secret@host"}) {
     try {
-      rt::redis_url::parse(bad);
+      br::redis_url::parse(bad);
       ADD_FAILURE() << "parsed " << bad;
     } catch (const std::invalid_argument& e) {
       EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos) << e.what();
     }
   }
-  EXPECT_EQ(rt::redis_url::mask("redis://:secret@host:notaport"), "redis://:***@host:notaport");
-  EXPECT_EQ(rt::redis_url::mask("redis://host:1"), "redis://host:1");
+  EXPECT_EQ(br::redis_url::mask("redis://:secret@host:notaport"), "redis://:***@host:notaport");
+  EXPECT_EQ(br::redis_url::mask("redis://host:1"), "redis://host:1");
 }
 
 TEST(redis_broker, delivers_then_forgets_after_ack) {
@@ -88,7 +89,7 @@ TEST(redis_broker, delivers_then_forgets_after_ack) {
   b.ack(*d);
   EXPECT_TRUE(b.join("q", 0ms));
   EXPECT_FALSE(b.consume("q", 0ms));
-  EXPECT_THROW(b.ack(*d), rt::broker_error) << "acked twice";
+  EXPECT_THROW(b.ack(*d), br::broker_error) << "acked twice";
 }
 
 TEST(redis_broker, keeps_a_delayed_message_until_due_and_orders_by_eta) {
@@ -171,9 +172,9 @@ TEST(redis_broker, unreachable_server_is_one_clear_error) {
     port = server.port();
   }  // stopped: nothing listens there now
   try {
-    rt::redis_broker b(rt::redis_url::parse("redis://127.0.0.1:" + std::to_string(port)), fast());
+    br::redis_broker b(br::redis_url::parse("redis://127.0.0.1:" + std::to_string(port)), fast());
     FAIL() << "connected to nothing";
-  } catch (const rt::broker_error& e) {
+  } catch (const br::broker_error& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("cannot connect"), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << "one line";
@@ -183,16 +184,16 @@ TEST(redis_broker, unreachable_server_is_one_clear_error) {
 TEST(redis_broker, authenticates_and_selects_the_db_from_the_url) {
   lt::redis_server server({"--requirepass", "s3cret"});
   {
-    rt::redis_broker b(rt::redis_url::parse(server.url("s3cret", 3)), fast());
+    br::redis_broker b(br::redis_url::parse(server.url("s3cret", 3)), fast());
     b.enqueue(rt::message::make("q", "a"));
     auto c = server.connect("s3cret");
     EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "db 0 is untouched";
     c.command({"SELECT", "3"});
     EXPECT_GT(c.command({"DBSIZE"}).integer, 0);
   }
-  EXPECT_THROW(rt::redis_broker(rt::redis_url::parse(server.url()), fast()), rt::broker_error);
-  EXPECT_THROW(rt::redis_broker(rt::redis_url::parse(server.url("wrong")), fast()),
-               rt::broker_error);
+  EXPECT_THROW(br::redis_broker(br::redis_url::parse(server.url()), fast()), br::broker_error);
+  EXPECT_THROW(br::redis_broker(br::redis_url::parse(server.url("wrong")), fast()),
+               br::broker_error);
 }
 
 TEST(redis_broker, a_killed_consumer_s_message_is_redelivered) {
@@ -213,7 +214,7 @@ TEST(redis_broker, a_killed_consumer_s_message_is_redelivered) {
   if (child == 0) {  // a worker that takes the message and dies before settling it
     auto o = fast(prefix);
     o.remove_keys_on_close = false;
-    rt::redis_broker b(rt::redis_url::parse(server.url()), o);
+    br::redis_broker b(br::redis_url::parse(server.url()), o);
     const bool got = b.consume("q", 5000ms).has_value();
     (void)!::write(ready[1], got ? "1" : "0", 1);
     for (;;) ::pause();
@@ -247,8 +248,8 @@ TEST(redis_broker, server_death_surfaces_as_an_error_and_the_broker_reconnects) 
   std::this_thread::sleep_for(50ms);
   server.stop();
   // The blocked consume must fail, not wait out its 60 s (the test would time out instead).
-  EXPECT_THROW(blocked.get(), rt::broker_error);
-  EXPECT_THROW(b.enqueue(rt::message::make("q", "while_down")), rt::broker_error);
+  EXPECT_THROW(blocked.get(), br::broker_error);
+  EXPECT_THROW(b.enqueue(rt::message::make("q", "while_down")), br::broker_error);
   server.start();
   b.enqueue(rt::message::make("q", "after"));
   auto d = b.consume("q", 1000ms);
@@ -284,7 +285,7 @@ TEST(redis_broker, a_settle_lost_twice_puts_the_message_back_once_the_server_ans
   const auto d = b.consume("q", 1000ms);
   ASSERT_TRUE(d);
   server.stop();
-  EXPECT_THROW(b.ack(*d), rt::connection_lost) << "both tries find no server";
+  EXPECT_THROW(b.ack(*d), br::connection_lost) << "both tries find no server";
   server.start();
   // The worker's own recovery: the next consume gives the message back, and gets it.
   const auto again = b.consume("q", 1000ms);
@@ -308,7 +309,7 @@ TEST(redis_broker, a_stalled_server_fails_each_command_within_its_timeout_and_lo
   });
   std::this_thread::sleep_for(200ms);
   const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_THROW(b.ack(*d), rt::connection_lost);
+  EXPECT_THROW(b.ack(*d), br::connection_lost);
   // Two tries of one 250 ms I/O timeout each, far from the stall's end: a generous bound.
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
   stall.get();

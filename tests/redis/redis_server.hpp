@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "harness/runtime/redis_connection.hpp"
+#include "harness/brokers/redis_connection.hpp"
 
 extern char** environ;
 
@@ -117,8 +117,8 @@ class redis_server {
   }
 
   /// A direct connection, for looking at keys.
-  runtime::redis_connection connect(const std::string& auth = "") const {
-    return runtime::redis_connection(runtime::redis_url::parse(url(auth)), {});
+  brokers::redis_connection connect(const std::string& auth = "") const {
+    return brokers::redis_connection(brokers::redis_url::parse(url(auth)), {});
   }
 
  private:
@@ -145,10 +145,10 @@ class redis_server {
       auto c = connect();
       c.command({"PING"});
       return true;
-    } catch (const runtime::broker_error& e) {
+    } catch (const brokers::broker_error& e) {
       // NOAUTH and the like are answers; only LOADING (or no answer) means not yet.
       return std::string_view(e.what()).find("LOADING") == std::string_view::npos &&
-             dynamic_cast<const runtime::connection_lost*>(&e) == nullptr;
+             dynamic_cast<const brokers::connection_lost*>(&e) == nullptr;
     }
   }
 

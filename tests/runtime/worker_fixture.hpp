@@ -6,16 +6,17 @@
 #include <mutex>
 #include <vector>
 
+#include "harness/brokers/memory_broker.hpp"
 #include "harness/measure/heap.hpp"
 #include "harness/middleware/asyncio_fixed.hpp"
 #include "harness/middleware/asyncio_leaky.hpp"
 #include "harness/middleware/retries.hpp"
-#include "harness/runtime/memory_broker.hpp"
 #include "harness/runtime/worker.hpp"
 
 namespace leakbench::test {
 
 namespace rt = leakbench::runtime;
+namespace br = leakbench::brokers;
 namespace mw = leakbench::middleware;
 
 enum class variant { leaky, fixed };
@@ -40,7 +41,7 @@ inline rt::coroutine_fn failing_actor(std::size_t bytes) {
 /// A broker, a registry and a worker with Retries and one AsyncIO variant; records the exact
 /// operator-new heap at every attempt's quiescent point.
 struct worker_rig {
-  rt::memory_broker broker;
+  br::memory_broker broker;
   rt::actor_registry actors;
   std::unique_ptr<rt::worker> worker;
   std::mutex mutex;

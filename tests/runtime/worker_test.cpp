@@ -10,6 +10,7 @@
 
 namespace lt = leakbench::test;
 namespace rt = leakbench::runtime;
+namespace br = leakbench::brokers;
 namespace mw = leakbench::middleware;
 namespace asio = boost::asio;
 using lt::variant;
@@ -130,7 +131,7 @@ TEST(worker, dead_letters_bad_messages_and_carries_on) {
 }
 
 TEST(worker, coroutine_actor_without_asyncio_fails_clearly) {
-  rt::memory_broker broker;
+  br::memory_broker broker;
   rt::actor_registry actors;
   actors.add_coroutine(
       "co", [](rt::attempt_context&) -> asio::awaitable<rt::value> { co_return nullptr; });
@@ -256,7 +257,7 @@ TEST(worker, hands_an_interrupted_attempt_to_the_collector_only_once_its_corouti
   // A coroutine that ignores cancellation keeps running on the loop after the worker gave up
   // on it (Interrupted). The collector must not see its objects while it still changes them,
   // and must get what it creates afterwards: here a garbage cycle made after the report.
-  rt::memory_broker broker;
+  br::memory_broker broker;
   rt::actor_registry actors;
   std::atomic<bool> reported{false}, late_cycle_made{false};
   std::weak_ptr<rt::frame_record> late_cycle;
@@ -303,7 +304,7 @@ TEST(worker, a_parked_stepped_worker_holds_nothing_of_its_last_attempt) {
   // attempt allocates nothing net, so the heap must not move by a single byte, once every
   // thread has warmed up (its first attempt allocates per-thread state once).
   constexpr int k_threads = 3, k_steps = 300;
-  rt::memory_broker broker;
+  br::memory_broker broker;
   rt::actor_registry actors;
   actors.add_coroutine("fail", lt::failing_actor(0));
   rt::worker w(broker, actors, {.threads = k_threads, .stepped = true});

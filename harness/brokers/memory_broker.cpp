@@ -1,8 +1,8 @@
-#include "harness/runtime/memory_broker.hpp"
+#include "harness/brokers/memory_broker.hpp"
 
 #include <fmt/format.h>
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
 
 // Buckets for the in-flight map up front: rehashing when more messages than ever are in flight
 // at once would show up in a quiescent heap sample, at a moment set by thread timing.
@@ -114,7 +114,7 @@ void memory_broker::dead_letter(const delivery& d, std::string reason) {
   changed_.notify_all();
 }
 
-std::vector<runtime::dead_letter> memory_broker::dead_letters(std::string_view queue) {
+std::vector<brokers::dead_letter> memory_broker::dead_letters(std::string_view queue) {
   std::lock_guard lock(mutex_);
   return queue_locked(queue).dead;
 }
@@ -164,4 +164,4 @@ std::size_t memory_broker::in_flight() const {
   return unacked_.size();
 }
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers

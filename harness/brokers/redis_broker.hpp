@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "harness/runtime/broker.hpp"
-#include "harness/runtime/redis_connection.hpp"
+#include "harness/brokers/broker.hpp"
+#include "harness/brokers/redis_connection.hpp"
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
 
 /// Options of the Redis broker.
 struct redis_options {
@@ -23,7 +23,7 @@ struct redis_options {
   std::string prefix;
   std::chrono::milliseconds heartbeat{1000};    ///< how often this broker says it is alive
   std::chrono::milliseconds dead_after{10000};  ///< silence after which a worker counts as dead
-  std::size_t max_message_bytes = k_default_max_message_bytes;
+  std::size_t max_message_bytes = runtime::k_default_max_message_bytes;
   bool remove_keys_on_close = true;  ///< leakbench's runs leave nothing behind
   /// How long closing keeps trying to remove the keys of a server that does not answer
   /// (stalled, restarting) before it says which prefix it left.
@@ -60,7 +60,7 @@ class redis_broker final : public broker {
   void ack(const delivery& d) override;
   void retry(const delivery& d, const message& next, std::chrono::milliseconds delay) override;
   void dead_letter(const delivery& d, std::string reason) override;
-  std::vector<runtime::dead_letter> dead_letters(std::string_view queue) override;
+  std::vector<brokers::dead_letter> dead_letters(std::string_view queue) override;
   bool join(std::string_view queue, std::chrono::milliseconds timeout) override;
   void close() override;
   /// Sets a wake generation, then sends CLIENT UNBLOCK to every consumer connection blocked (or
@@ -120,4 +120,4 @@ class redis_broker final : public broker {
   std::thread heartbeat_;
 };
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers

@@ -6,11 +6,11 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/runtime/broker.hpp"
+#include "harness/brokers/broker.hpp"
 
 struct redisContext;
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
 
 /// Where a Redis server is: `redis://[:password@]host:port[/db]`.
 struct redis_url {
@@ -82,4 +82,4 @@ class redis_connection {
   long long client_id_ = -1;     // -1 until asked, and after a reconnect
 };
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers

@@ -1,4 +1,4 @@
-#include "harness/runtime/memory_broker.hpp"
+#include "harness/brokers/memory_broker.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,10 +7,11 @@
 #include <thread>
 
 namespace rt = leakbench::runtime;
+namespace br = leakbench::brokers;
 using namespace std::chrono_literals;
 
 TEST(memory_broker, delivers_then_forgets_after_ack) {
-  rt::memory_broker b;
+  br::memory_broker b;
   const auto m = rt::message::make("q", "a");
   b.enqueue(m);
   auto d = b.consume("q", 0ms);
@@ -24,7 +25,7 @@ TEST(memory_broker, delivers_then_forgets_after_ack) {
 }
 
 TEST(memory_broker, keeps_a_delayed_message_until_due) {
-  rt::memory_broker b;
+  br::memory_broker b;
   b.enqueue(rt::message::make("q", "later"), 1h);
   b.enqueue(rt::message::make("q", "now"));
   auto d = b.consume("q", 0ms);
@@ -36,7 +37,7 @@ TEST(memory_broker, keeps_a_delayed_message_until_due) {
 }
 
 TEST(memory_broker, delivers_delayed_messages_in_eta_order) {
-  rt::memory_broker b;
+  br::memory_broker b;
   b.enqueue(rt::message::make("q", "second"), 40ms);
   b.enqueue(rt::message::make("q", "first"), 20ms);
   auto a = b.consume("q", 10s);
@@ -47,8 +48,8 @@ TEST(memory_broker, delivers_delayed_messages_in_eta_order) {
 }
 
 TEST(memory_broker, a_blocked_consumer_wakes_for_a_new_message) {
-  rt::memory_broker b;
-  std::optional<rt::delivery> got;
+  br::memory_broker b;
+  std::optional<br::delivery> got;
   std::thread consumer([&] { got = b.consume("q", 60s); });
   b.enqueue(rt::message::make("q", "a"));
   consumer.join();  // returns long before the 60 s timeout, or the test hangs visibly
@@ -56,7 +57,7 @@ TEST(memory_broker, a_blocked_consumer_wakes_for_a_new_message) {
 }
 
 TEST(memory_broker, retry_settles_and_enqueues_in_one_step) {
-  rt::memory_broker b;
+  br::memory_broker b;
   auto m = rt::message::make("q", "a");
   b.enqueue(m);
   auto d = b.consume("q", 0ms);
@@ -69,7 +70,7 @@ TEST(memory_broker, retry_settles_and_enqueues_in_one_step) {
 }
 
 TEST(memory_broker, dead_letters_keep_body_and_reason) {
-  rt::memory_broker b;
+  br::memory_broker b;
   b.enqueue_raw("q", "{garbage");
   auto d = b.consume("q", 0ms);
   b.dead_letter(*d, "message is not valid JSON");
@@ -81,7 +82,7 @@ TEST(memory_broker, dead_letters_keep_body_and_reason) {
 }
 
 TEST(memory_broker, redelivers_what_a_dead_consumer_left_in_flight) {
-  rt::memory_broker b;
+  br::memory_broker b;
   b.enqueue(rt::message::make("q", "a"));
   auto d = b.consume("q", 0ms);
   ASSERT_TRUE(d);
@@ -89,11 +90,11 @@ TEST(memory_broker, redelivers_what_a_dead_consumer_left_in_flight) {
   auto again = b.consume("q", 0ms);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->body, d->body);
-  EXPECT_THROW(b.ack(*d), rt::broker_error) << "the old delivery is void";
+  EXPECT_THROW(b.ack(*d), br::broker_error) << "the old delivery is void";
 }
 
 TEST(memory_broker, wake_consumers_ends_the_waits_in_progress_only) {
-  rt::memory_broker b;
+  br::memory_broker b;
   auto waiting = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
   std::this_thread::sleep_for(10ms);  // ordering only: the consumer waits by now
   b.wake_consumers();
@@ -105,7 +106,7 @@ TEST(memory_broker, wake_consumers_ends_the_waits_in_progress_only) {
 }
 
 TEST(memory_broker, close_wakes_consumers) {
-  rt::memory_broker b;
+  br::memory_broker b;
   std::thread consumer([&] { EXPECT_FALSE(b.consume("q", 60s)); });
   std::this_thread::sleep_for(10ms);
   b.close();

@@ -6,9 +6,9 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "harness/runtime/broker.hpp"
+#include "harness/brokers/broker.hpp"
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
 
 /// The embedded default broker: in-process queues, a delay queue ordered by eta, blocking
 /// consume without polling (a consumer sleeps until its timeout or the earliest eta).
@@ -22,7 +22,7 @@ class memory_broker final : public broker {
   void ack(const delivery& d) override;
   void retry(const delivery& d, const message& next, std::chrono::milliseconds delay) override;
   void dead_letter(const delivery& d, std::string reason) override;
-  std::vector<runtime::dead_letter> dead_letters(std::string_view queue) override;
+  std::vector<brokers::dead_letter> dead_letters(std::string_view queue) override;
   bool join(std::string_view queue, std::chrono::milliseconds timeout) override;
   void close() override;
   void wake_consumers() override;
@@ -40,7 +40,7 @@ class memory_broker final : public broker {
     std::list<std::string> ready;
     std::size_t delayed = 0;
     std::size_t in_flight = 0;
-    std::vector<runtime::dead_letter> dead;
+    std::vector<brokers::dead_letter> dead;
   };
   struct delayed_entry {
     std::string queue;
@@ -62,4 +62,4 @@ class memory_broker final : public broker {
   std::uint64_t wakes_ = 0;  // consumers waiting since before a wake return
 };
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers

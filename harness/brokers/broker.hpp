@@ -10,7 +10,10 @@
 
 #include "harness/runtime/message.hpp"
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
+
+// Brokers carry the runtime's messages.
+using runtime::message;
 
 /// A message handed to a consumer and not yet settled. The body is the encoded message as
 /// the broker stores it, so a malformed one can still be dead-lettered as it came.
@@ -52,7 +55,7 @@ class broker {
   /// Settles into the dead-letter list with a reason.
   virtual void dead_letter(const delivery& d, std::string reason) = 0;
   /// Dead-lettered messages of `queue`, oldest first.
-  virtual std::vector<runtime::dead_letter> dead_letters(std::string_view queue) = 0;
+  virtual std::vector<brokers::dead_letter> dead_letters(std::string_view queue) = 0;
   /// Waits up to `timeout` until `queue` holds nothing ready, delayed or in flight.
   virtual bool join(std::string_view queue, std::chrono::milliseconds timeout) = 0;
   /// Wakes every waiting consumer; later consumes return nullopt at once.
@@ -62,4 +65,4 @@ class broker {
   virtual void wake_consumers() = 0;
 };
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers

@@ -1,4 +1,4 @@
-#include "harness/runtime/redis_broker.hpp"
+#include "harness/brokers/redis_broker.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -178,8 +178,8 @@ bool redis_broker::push(redis_connection& c, std::string_view queue, std::string
                         std::string_view settle_from, std::string_view settle_body,
                         std::chrono::milliseconds delay) {
   if (body.size() > opts_.max_message_bytes) {
-    throw message_error(fmt::format("message of {} bytes exceeds the limit of {} bytes",
-                                    body.size(), opts_.max_message_bytes));
+    throw runtime::message_error(fmt::format("message of {} bytes exceeds the limit of {} bytes",
+                                             body.size(), opts_.max_message_bytes));
   }
   return c.command({"EVAL", k_push, "3", key("queue", queue), key("delayed", queue),
                     settle_from.empty() ? key("queue", queue) : std::string(settle_from), body,
@@ -322,8 +322,8 @@ void redis_broker::dead_letter(const delivery& d, std::string reason) {
   });
 }
 
-std::vector<runtime::dead_letter> redis_broker::dead_letters(std::string_view queue) {
-  std::vector<runtime::dead_letter> out;
+std::vector<brokers::dead_letter> redis_broker::dead_letters(std::string_view queue) {
+  std::vector<brokers::dead_letter> out;
   for (const auto& e : connection()->command({"LRANGE", key("dead", queue), "0", "-1"}).elements) {
     const auto j = nlohmann::json::parse(e.str);
     out.push_back({j.at("body").get<std::string>(), j.at("reason").get<std::string>()});
@@ -457,4 +457,4 @@ std::vector<prefix_cleanup> redis_broker::remove_dead_prefixes(const redis_url& 
 
 void redis_broker::remove_keys() { unlink_matching(*connection(), prefix_ + ":*"); }
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers

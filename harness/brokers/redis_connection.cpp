@@ -1,4 +1,4 @@
-#include "harness/runtime/redis_connection.hpp"
+#include "harness/brokers/redis_connection.hpp"
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
@@ -9,9 +9,9 @@
 #include <memory>
 #include <stdexcept>
 
-#include "harness/runtime/broker.hpp"
+#include "harness/brokers/broker.hpp"
 
-namespace leakbench::runtime {
+namespace leakbench::brokers {
 namespace {
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -204,4 +204,4 @@ redis_value redis_connection::blocking_command(const std::vector<std::string_vie
   }
 }
 
-}  // namespace leakbench::runtime
+}  // namespace leakbench::brokers
