@@ -9,7 +9,10 @@ namespace leakbench::bench {
 namespace {
 
 std::atomic<int> g_signal{0};
+std::atomic<int> g_child{0};  // where signals are forwarded
+std::atomic<bool> g_quiet{false};
 static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
+static_assert(std::atomic<bool>::is_always_lock_free, "used from a signal handler");
 
 void say(const char* text, std::size_t n) {
   const ssize_t written = ::write(STDERR_FILENO, text, n);  // async-signal-safe, unlike stdio
@@ -17,20 +20,23 @@ void say(const char* text, std::size_t n) {
 }
 
 extern "C" void on_signal(int sig) {
+  if (const int child = g_child.load(); child > 0) ::kill(child, sig);
   int none = 0;
+  const bool quiet = g_quiet.load();
   if (!g_signal.compare_exchange_strong(none, sig)) {
     constexpr char again[] = "leakbench: interrupted again: exiting now\n";
-    say(again, sizeof again - 1);
+    if (!quiet) say(again, sizeof again - 1);
     ::_exit(128 + sig);
   }
   constexpr char first[] =
       "leakbench: interrupted: stopping at the next retry boundary (again to exit at once)\n";
-  say(first, sizeof first - 1);
+  if (!quiet) say(first, sizeof first - 1);
 }
 
 }  // namespace
 
-void install_interrupt_handlers() {
+void install_interrupt_handlers(bool quiet) {
+  g_quiet.store(quiet);
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -38,6 +44,8 @@ void install_interrupt_handlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
+
+void forward_signals_to(int pid) { g_child.store(pid); }
 
 int interrupted() { return g_signal.load(); }
 

@@ -5,7 +5,12 @@ namespace leakbench::bench {
 /// Installs SIGINT and SIGTERM handlers: the first signal asks the running benchmark to stop
 /// at its next retry boundary (so that its keys are removed and the JSON is completed); a
 /// second one exits at once with 128 + the signal.
-void install_interrupt_handlers();
+/// `quiet`: say nothing (a child leakbench: its parent speaks for both).
+void install_interrupt_handlers(bool quiet = false);
+
+/// While `pid` > 0, the handler also sends every signal it receives to `pid` (a benchmark's
+/// child leakbench, in its own process group); 0 stops that.
+void forward_signals_to(int pid);
 
 /// The first signal received, or 0.
 int interrupted();

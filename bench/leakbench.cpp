@@ -16,6 +16,7 @@
 
 #include "bench/gbench_flags.hpp"
 #include "bench/interrupt.hpp"
+#include "bench/model_target.hpp"
 #include "bench/options.hpp"
 #include "bench/runner.hpp"
 #include "bench/strict_json_reporter.hpp"
@@ -77,6 +78,11 @@ int redis_cleanup(const leakbench::brokers::redis_url& url) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]).starts_with(lb::k_child_flag)) {
+    // One benchmark in a fresh process, started by a leakbench parent (bench/model_target.cpp).
+    return lb::child_main(std::string_view(argv[1]).substr(lb::k_child_flag.size()),
+                          std::vector<std::string_view>(argv + 2, argv + argc));
+  }
   lb::early_flags early;
   try {  // before Google Benchmark sees them: its answers to bad values are not ours
     early = lb::check_early_flags(std::vector<std::string_view>(argv + 1, argv + argc));
@@ -119,12 +125,6 @@ int main(int argc, char** argv) {
       return 3;
     }
   }
-  // RSS must reflect live data: large blocks go back to the kernel when freed (docs/counters.md).
-  constexpr int k_mmap_threshold = 128 * 1024;
-  if (!leakbench::measure::pin_mmap_threshold(k_mmap_threshold)) {
-    std::fprintf(stderr, "leakbench: glibc refused to pin the mmap threshold\n");
-    return 1;
-  }
   if (const char* path = std::getenv("LEAKBENCH_CLEAR_REFS")) opts.clear_refs = path;
   opts.peak_resettable = leakbench::measure::reset_peak_rss(opts.clear_refs.c_str());
   if (!opts.peak_resettable) {
@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
                                   ? "VmHWM, reset before each benchmark"
                                   : fmt::format("sampled every {} ms ({} cannot be written)",
                                                 opts.sample_interval.count(), opts.clear_refs));
-  benchmark::AddCustomContext("malloc_mmap_threshold", std::to_string(k_mmap_threshold));
+  benchmark::AddCustomContext("malloc_mmap_threshold", "131072");
+  benchmark::AddCustomContext("malloc_tuning", lb::model_malloc_tuning());
   benchmark::AddCustomContext("leakbench_version", leakbench::k_version);
   benchmark::AddCustomContext("git_commit", leakbench::k_git_commit);
   benchmark::AddCustomContext("payload", std::to_string(opts.scenario.payload));
@@ -152,12 +153,15 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("max_rss", std::to_string(opts.max_rss));
   benchmark::AddCustomContext("inject_leak", std::to_string(opts.inject_leak));
 
+  lb::model_target target;
   const auto scenarios = leakbench::scenarios::all();
+  const auto variants = target.variants();
   for (const auto& entry : scenarios) {
-    for (lb::variant v : {lb::variant::leaky, lb::variant::fixed}) {
-      benchmark::RegisterBenchmark(
-          fmt::format("{}/{}", entry.name, lb::to_string(v)).c_str(),
-          [&entry, v, &opts](benchmark::State& state) { lb::run_scenario(state, entry, v, opts); })
+    for (const auto& v : variants) {
+      benchmark::RegisterBenchmark(fmt::format("{}/{}", entry.name, v).c_str(),
+                                   [&entry, &v, &opts, &target](benchmark::State& state) {
+                                     lb::run_scenario(state, target, entry, v, opts);
+                                   })
           ->Iterations(static_cast<benchmark::IterationCount>(opts.retries))
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);

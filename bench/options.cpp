@@ -166,6 +166,7 @@ options parse_options(const std::vector<std::string_view>& args) {
       throw usage_error(fmt::format("{}={}: {}", name, brokers::redis_url::mask(value), e.what()));
     }
     warmup_given = warmup_given || name == "--warmup";
+    o.given.emplace_back(arg);
   }
   // A trend with a confidence interval needs three points after the warm-up.
   if (!warmup_given && o.retries < o.warmup + 3) o.warmup = o.retries >= 3 ? o.retries - 3 : 0;

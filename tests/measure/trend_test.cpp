@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -97,5 +98,51 @@ TEST(trend, bad_input_is_a_clear_error_not_nan) {
   EXPECT_THROW(lm::fit_trend(nan), lm::trend_error);
   EXPECT_THROW(lm::fit_trend(std::vector<double>{1, 2, 3}, std::vector<double>{1, 2}),
                lm::trend_error);
-  EXPECT_THROW(lm::fit_trend(std::vector<double>{1, 2, 3}, 2), lm::trend_error);
+  try {
+    lm::fit_trend(std::vector<double>{1, 2, 3}, 2);
+    FAIL() << "no error for one point after the warm-up";
+  } catch (const lm::trend_error& e) {
+    EXPECT_STREQ(e.what(), "trend fit: needs at least 2 points after a warm-up of 2, got 3");
+  }
+}
+
+TEST(trend, reports_what_the_bounded_interval_is_made_of) {
+  // Residuals +1, -1, -1, +1 about y = 2x: range 2, lag-1 sum (-1 + 1 - 1) / sse 4 = -0.25;
+  // weights (x - 1.5) / 5 are -0.3, -0.1, 0.1, 0.3: the positive ones sum to 0.4.
+  const auto t = lm::fit_trend(std::vector<double>{1.0, 1.0, 3.0, 7.0});
+  EXPECT_DOUBLE_EQ(t.residual_range, 2.0);
+  EXPECT_NEAR(t.lag1, -0.25, 1e-12);
+  EXPECT_NEAR(t.bound_weight, 0.4, 1e-12);
+  // A negative lag-1 correlation does not narrow the interval; the bounded part is the larger
+  // of the quantum and the range, times the weight.
+  EXPECT_NEAR(lm::bounded_slope_ci95(t, 0.5), t.slope_ci95 + 2.0 * 0.4, 1e-9);
+  EXPECT_NEAR(lm::bounded_slope_ci95(t, 10.0), t.slope_ci95 + 10.0 * 0.4, 1e-9);
+}
+
+TEST(trend, positive_dependence_between_residuals_widens_the_interval) {
+  // Residuals +1, +1, -1, -1, -1, -1, +1, +1 about a flat line: neighbours' products sum to
+  // 5 - 2 = 3 over a squared sum of 8, a lag-1 correlation of 0.375; quantum 0.
+  const auto t = lm::fit_trend(std::vector<double>{1, 1, -1, -1, -1, -1, 1, 1});
+  ASSERT_NEAR(t.lag1, 0.375, 1e-12);
+  const double inflation = std::sqrt((1 + t.lag1) / (1 - t.lag1));
+  EXPECT_NEAR(lm::bounded_slope_ci95(t, 0.0),
+              t.slope_ci95 * inflation + t.residual_range * t.bound_weight, 1e-9);
+}
+
+TEST(trend, the_bounded_interval_covers_a_growth_hidden_in_whole_pages) {
+  // 1 KiB per retry read in 4 KiB pages, its first 4 KiB absorbed by memory the allocator held
+  // resident: RSS reads 0 for six fitted retries, then one page. The textbook interval of that
+  // (596 +- 297 B) misses 1 KiB; the bounded one must not.
+  std::vector<double> rss;
+  for (int i = 0; i < 12; ++i) {
+    rss.push_back(4096.0 * std::floor(std::max(0.0, 1024.0 * i - 4096) / 4096.0));
+  }
+  const auto t = lm::fit_trend(rss, 2);
+  EXPECT_GT(std::abs(t.slope - 1024.0), t.slope_ci95) << "the textbook interval should miss";
+  EXPECT_LE(std::abs(t.slope - 1024.0), lm::bounded_slope_ci95(t, 4096.0));
+}
+
+TEST(trend, the_bounded_interval_of_two_points_is_infinite) {
+  const auto t = lm::fit_trend(std::vector<double>{1.0, 3.0});
+  EXPECT_TRUE(std::isinf(lm::bounded_slope_ci95(t, 4096.0)));
 }

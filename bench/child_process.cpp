@@ -1,0 +1,202 @@
+#include "bench/child_process.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <system_error>
+
+#include "bench/interrupt.hpp"
+
+extern char** environ;
+
+namespace leakbench::bench {
+namespace {
+
+struct pipe_pair {
+  int read = -1, write = -1;
+};
+
+pipe_pair make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  return {fds[0], fds[1]};
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+/// The environment as NAME=VALUE strings, `extra` replacing entries of the same name.
+std::vector<std::string> merged_environment(const std::vector<std::string>& extra) {
+  std::map<std::string, std::string> by_name;
+  std::vector<std::string> order;
+  const auto add = [&](const std::string& entry) {
+    const auto name = entry.substr(0, entry.find('='));
+    if (!by_name.contains(name)) order.push_back(name);
+    by_name[name] = entry;
+  };
+  for (char** e = environ; *e != nullptr; ++e) add(*e);
+  for (const auto& e : extra) add(e);
+  std::vector<std::string> out;
+  for (const auto& name : order) out.push_back(by_name[name]);
+  return out;
+}
+
+// In the child, between fork and exec: async-signal-safe calls only.
+[[noreturn]] void exec_child(const spawn_options& o, char* const* argv, char* const* envp,
+                             int in, int out, int err, int record, int report, pid_t parent) {
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the parent died before the death signal was set
+  // Signals leakbench catches are reset by exec; ignored ones (none here) would be inherited.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const auto move_to = [&](int from, int to) {
+    if (from == to) {
+      ::fcntl(to, F_SETFD, 0);  // keep it across exec
+    } else if (::dup2(from, to) < 0) {
+      const int e = errno;
+      (void)!::write(report, &e, sizeof e);
+      ::_exit(127);
+    }
+  };
+  if (in < 0) in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (out < 0) out = ::dup(STDERR_FILENO);  // nothing of a child reaches leakbench's stdout
+  move_to(in, STDIN_FILENO);
+  move_to(out, STDOUT_FILENO);
+  if (err >= 0) move_to(err, STDERR_FILENO);
+  if (record >= 0) move_to(record, o.record_fd);
+  if (std::strchr(argv[0], '/') != nullptr) {
+    ::execve(argv[0], argv, envp);
+  } else {
+    ::execvpe(argv[0], argv, envp);
+  }
+  const int e = errno;
+  (void)!::write(report, &e, sizeof e);
+  ::_exit(127);
+}
+
+}  // namespace
+
+child_process::child_process(const spawn_options& opts) {
+  if (opts.argv.empty()) throw std::invalid_argument("child_process: no program");
+  pipe_pair in, out, err, record;
+  if (opts.pipe_stdin) in = make_pipe();
+  if (opts.pipe_stdout) out = make_pipe();
+  if (opts.pipe_stderr) err = make_pipe();
+  if (opts.record_fd >= 0) record = make_pipe();
+  pipe_pair report = make_pipe();  // exec's errno, if it fails; closed by a successful exec
+  // Everything the child needs, built before fork: no allocation after it.
+  std::vector<std::string> args = opts.argv;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env = merged_environment(opts.env);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  // The descriptors move to 0-2 and record_fd in the child: they must not sit there already.
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    const int e = errno;
+    for (auto* p : {&in, &out, &err, &record, &report}) {
+      close_fd(p->read);
+      close_fd(p->write);
+    }
+    throw std::system_error(e, std::generic_category(), "fork");
+  }
+  if (pid_ == 0) {
+    exec_child(opts, argv.data(), envp.data(), in.read, out.write, err.write, record.write,
+               report.write, parent);
+  }
+  ::setpgid(pid_, pid_);  // also here: no race with a signal forwarded right away
+  forwarded_ = opts.forward_signals;
+  if (forwarded_) forward_signals_to(pid_);
+  close_fd(in.read);
+  close_fd(out.write);
+  close_fd(err.write);
+  close_fd(record.write);
+  close_fd(report.write);
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = ::read(report.read, &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  close_fd(report.read);
+  stdin_ = in.write;
+  stdout_ = out.read;
+  stderr_ = err.read;
+  record_ = record.read;
+  if (n > 0) {
+    wait();
+    throw std::system_error(exec_errno, std::generic_category(), "cannot run " + opts.argv[0]);
+  }
+}
+
+child_process::~child_process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+  for (int* fd : {&stdin_, &stdout_, &stderr_, &record_}) close_fd(*fd);
+}
+
+void child_process::close_stdin() { close_fd(stdin_); }
+
+void child_process::signal(int sig) const {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+int child_process::wait() {
+  int status = 0;
+  if (pid_ <= 0) return status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (forwarded_) forward_signals_to(0);
+  pid_ = -1;
+  return status;
+}
+
+std::optional<int> child_process::poll() {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r != pid_) return std::nullopt;
+  if (forwarded_) forward_signals_to(0);
+  pid_ = -1;
+  return status;
+}
+
+std::string child_process::describe(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = sigabbrev_np(WTERMSIG(status));
+    return std::string("killed by SIG") + (name != nullptr ? name : "?");
+  }
+  return "ended (status " + std::to_string(status) + ")";
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      return out;
+    } else if (errno != EINTR) {
+      throw std::system_error(errno, std::generic_category(), "read");
+    }
+  }
+}
+
+}  // namespace leakbench::bench
