@@ -235,4 +235,3 @@ async def clear_traceback_outside(payload, **_knobs):
         msg = str(e)
         del e
     raise Slim(msg)
-

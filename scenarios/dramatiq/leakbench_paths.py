@@ -173,13 +173,17 @@ class Retention:
 
     def collect(self):
         """Collects, naming the garbage first; returns the unreachable objects found."""
+        enabled = gc.isenabled()
+        gc.disable()  # no automatic collection while the garbage is walked
         gc.set_debug(gc.DEBUG_SAVEALL)  # the garbage lands in gc.garbage, unfreed
         try:
             found = gc.collect()
-            self._name(gc.garbage)
+            self._name(list(gc.garbage))
         finally:
-            gc.garbage.clear()
             gc.set_debug(0)
+            gc.garbage.clear()
+            if enabled:
+                gc.enable()
         gc.collect()  # now frees it
         return found
 

@@ -11,22 +11,41 @@ Runs a ``dramatiq.Worker`` (K worker threads) on a ``RedisBroker(url=URL,
 namespace=NS)`` with Dramatiq's default middleware plus AsyncIO and the
 scenarios' actors (leakbench_actors.py); leakbench enqueues the messages.
 
-stdout carries JSON lines only, one object each:
+stdout carries JSON lines only, one object each, and nothing else:
 
-- ``{"event": "ready", ...}`` once the worker runs;
-- one reply per command read from stdin (one command a line):
-  ``collect`` -> ``{"event": "collected", "objects": n}``,
-  ``paths`` -> ``{"event": "paths", "retained": [...], "unreached": {...}}``,
-  ``status`` -> ``{"event": "status", ...}``,
-  ``stop`` -> the worker stops, then ``{"event": "stopped", ...}``;
-  anything else -> ``{"event": "error", "reason": ...}`` and the worker runs on;
-- ``{"event": "stopped", ...}`` on every stop: ``stop``, SIGTERM, SIGINT or
-  end of stdin (leakbench died: the worker must not outlive it);
-- ``{"event": "error", "reason": ...}`` when start-up fails, then exit;
-- ``{"event": "probe", ...}`` with ``--probe``, then exit.
+- ``ready``, once the worker runs: ``pid``, ``dramatiq_version``,
+  ``dramatiq_file``, ``dramatiq_commit``, ``python_version``,
+  ``python_executable``, ``gc``, ``threads``, ``scenario``,
+  ``worker_timeout``;
+- one reply per command read from stdin, one command a line:
+
+  - ``collect``: a cycle collection, its garbage named first (see
+    leakbench_paths.py); ``collected`` with ``objects``, the unreachable
+    objects it found;
+  - ``paths``: the same, then ``paths`` with ``retained`` (one entry per
+    distinct path, most exceptions first: ``path``, ``exceptions``,
+    ``bytes``, ``path_bytes``, ``types``) and ``unreached`` (``blocks``,
+    ``bytes``: payload in the garbage that no retained exception reached),
+    the totals of every ``collect`` and ``paths`` since start-up;
+  - ``status``: ``status`` with ``payloads`` and ``payload_bytes`` (the
+    payload blocks alive), ``gc_enabled``, ``gc_count`` (gc.get_count()) and
+    ``gc_collections`` (per generation, since start);
+  - ``stop``: the clean stop below;
+  - anything else: ``error`` with ``reason``, and the worker runs on;
+
+- ``stopped`` with ``reason`` (``stop``, ``SIGTERM``, ``SIGINT`` or ``eof``)
+  and ``stop_seconds`` (worker.stop() and broker.close()), or with
+  ``during: "start-up"`` when a signal came before the worker started;
+  end of stdin stops the worker too, as leakbench has died;
+- ``error`` with ``reason`` (and a few fields naming what was found), when
+  start-up fails;
+- ``probe`` with ``--probe``: ``dramatiq_version``, ``dramatiq_file``,
+  ``dramatiq_commit``, ``python_version``, ``python_executable``,
+  ``redis_version`` (the redis-py client's).
 
 Dramatiq's logging goes to stderr, at WARNING and above (everything with
-``--verbose``): a failed attempt logs its traceback there.
+``--verbose``): each failed attempt logs its traceback there, about 2 KiB,
+so whoever reads stderr must keep draining it.
 
 Exit codes:
 
@@ -36,6 +55,10 @@ Exit codes:
 - 3: Redis cannot be reached at start-up;
 - 4: bad arguments, an unknown scenario, ``redis`` or ``dramatiq`` cannot
   be imported, or dramatiq is not under ``--expect-dir``.
+
+A SIGTERM or SIGINT that comes before this script has installed its
+handlers (while the interpreter starts, some 50 ms) ends the process by the
+signal's default action.
 """
 
 import argparse
@@ -243,7 +266,7 @@ def make_broker(url, namespace, scenario):
 
 
 def _read_commands(wakeup):
-    """Yields the commands read from stdin, then the reason to stop."""
+    """Yields the commands read from stdin, then None once told to stop."""
     stdin = sys.stdin.fileno()
     pending = b""
     while True:
@@ -302,10 +325,10 @@ def serve(retention, wakeup):
 
 
 def run(args):
+    package_file = import_packages(args.expect_dir)
     import dramatiq
     from leakbench_paths import Retention
 
-    package_file = import_packages(args.expect_dir)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")

@@ -159,7 +159,8 @@ def main():
             elapsed = time.monotonic() - start
             value = rss(pid)
             status = worker.ask("status") if args.status else None
-            line = f"attempt {attempt + 1:3d} rss {value / 2**20:9.3f} MiB  {elapsed * 1000:7.1f} ms"
+            line = (f"attempt {attempt + 1:3d} rss {value / 2**20:9.3f} MiB"
+                    f"  {elapsed * 1000:7.1f} ms")
             if args.collect_every and (attempt + 1) % args.collect_every == 0:
                 line += f"  collected {worker.ask('collect')['objects']} objects"
             if status:
