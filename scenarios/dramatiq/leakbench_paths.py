@@ -38,7 +38,9 @@ def _referents(obj):
 
     Exceptions list them as the model does (attributes, ``__cause__``,
     ``__context__``, then the traceback's frames, outermost first), so that
-    the breadth-first walk reaches each block by the model's path.
+    the breadth-first walk reaches each block by the model's path; ``args``
+    comes after the attributes (the model has none: a block passed as
+    ``raise E(data)`` would read ``exc.args[0]``).
     """
     if isinstance(obj, BaseException):
         for name, value in vars(obj).items():
