@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <system_error>
+#include <thread>
 
 #include "bench/interrupt.hpp"
 
@@ -50,15 +51,18 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& extr
 }
 
 // In the child, between fork and exec: async-signal-safe calls only.
-[[noreturn]] void exec_child(const spawn_options& o, char* const* argv, char* const* envp,
-                             int in, int out, int err, int record, int report, pid_t parent) {
+[[noreturn]] void exec_child(const spawn_options& o, char* const* argv, char* const* envp, int in,
+                             int out, int err, int record, int report, pid_t parent) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent died before the death signal was set
-  // Signals leakbench catches are reset by exec; ignored ones (none here) would be inherited.
+  // Signals leakbench catches are reset by exec; ignored ones would be inherited.
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};  // leakbench ignores SIGPIPE; exec would keep that for the child
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, nullptr);
   const auto move_to = [&](int from, int to) {
     if (from == to) {
       ::fcntl(to, F_SETFD, 0);  // keep it across exec
@@ -173,6 +177,23 @@ std::optional<int> child_process::poll() {
   if (forwarded_) forward_signals_to(0);
   pid_ = -1;
   return status;
+}
+
+std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto status = poll()) return status;
+    if (pid_ <= 0 || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+int child_process::stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return 0;
+  signal(SIGTERM);
+  if (auto status = wait_for(grace)) return *status;
+  signal(SIGKILL);
+  return wait();
 }
 
 std::string child_process::describe(int status) {

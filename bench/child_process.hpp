@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,7 @@ struct spawn_options {
   bool pipe_stdin = false;        ///< a pipe to the child's standard input (else /dev/null)
   bool pipe_stdout = false;       ///< a pipe from its standard output (else our standard error)
   bool pipe_stderr = false;       ///< a pipe from its standard error (else ours)
-  int record_fd = -1;  ///< if set, a pipe from this descriptor number in the child
+  int record_fd = -1;             ///< if set, a pipe from this descriptor number in the child
   /// leakbench's SIGINT/SIGTERM handler forwards the signal to this child while it runs.
   bool forward_signals = false;
 };
@@ -46,6 +47,10 @@ class child_process {
   int wait();
   /// The wait status if the child has exited (reaping it), without blocking.
   std::optional<int> poll();
+  /// Waits up to `timeout` for the exit; the wait status, or nullopt if still running.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout);
+  /// SIGTERM, then SIGKILL if it has not exited within `grace`; the wait status.
+  int stop(std::chrono::milliseconds grace);
   /// "exited with status 2", "killed by SIGKILL".
   static std::string describe(int status);
 

@@ -6,14 +6,17 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "bench/dramatiq_target.hpp"
 #include "bench/gbench_flags.hpp"
 #include "bench/interrupt.hpp"
 #include "bench/model_target.hpp"
@@ -117,6 +120,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // A real worker that died has closed its pipes: writing to them must be an error, not death.
+  std::signal(SIGPIPE, SIG_IGN);
+  const bool real = opts.target == lb::target_kind::dramatiq;
   if (opts.redis && !early.list_tests) {  // listing runs nothing: no broker needed
     try {
       leakbench::brokers::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing
@@ -134,33 +140,69 @@ int main(int argc, char** argv) {
                  opts.clear_refs.c_str(), std::strerror(errno),
                  static_cast<long long>(opts.sample_interval.count()));
   }
+  std::unique_ptr<lb::target> target;
+  std::vector<std::string> variants;
+  if (!real) {
+    target = std::make_unique<lb::model_target>();
+    variants = target->variants();
+  } else if (early.list_tests) {  // the names only: no interpreter, no broker
+    for (const auto& v : opts.dramatiq) variants.push_back(v.name);
+  } else {
+    try {
+      auto t = std::make_unique<lb::dramatiq_target>(opts);
+      std::fprintf(stderr, "leakbench: python: %s (%s)\n", t->python().c_str(),
+                   t->python_reason().c_str());
+      benchmark::AddCustomContext("python", t->python());
+      benchmark::AddCustomContext("python_choice", t->python_reason());
+      benchmark::AddCustomContext("worker_environment", t->worker_environment_summary());
+      benchmark::AddCustomContext("worker_timeout_ms", std::to_string(opts.worker_timeout.count()));
+      for (const auto& v : t->info()) {
+        const auto key = [&](const char* what) {
+          return fmt::format("dramatiq.{}.{}", v.name, what);
+        };
+        benchmark::AddCustomContext(key("version"), v.dramatiq_version);
+        benchmark::AddCustomContext(key("dir"), v.dir.empty() ? v.dramatiq_file : v.dir);
+        benchmark::AddCustomContext(key("commit"), v.dramatiq_commit);
+        benchmark::AddCustomContext(key("python"), v.python_version);
+      }
+      variants = t->variants();
+      target = std::move(t);
+    } catch (const lb::setup_error& e) {
+      std::fprintf(stderr, "leakbench: %s\n", e.what());
+      return e.exit_code;
+    }
+  }
+  benchmark::AddCustomContext("target", real ? "dramatiq" : "model");
+  const char* peak_source =
+      real ? "VmHWM of the worker, reset after its start-up" : "VmHWM, reset before each benchmark";
   benchmark::AddCustomContext("peak_rss_source",
                               opts.peak_resettable
-                                  ? "VmHWM, reset before each benchmark"
+                                  ? peak_source
                                   : fmt::format("sampled every {} ms ({} cannot be written)",
                                                 opts.sample_interval.count(), opts.clear_refs));
-  benchmark::AddCustomContext("malloc_mmap_threshold", "131072");
-  benchmark::AddCustomContext("malloc_tuning", lb::model_malloc_tuning());
+  if (!real) {
+    benchmark::AddCustomContext("malloc_mmap_threshold", "131072");
+    benchmark::AddCustomContext("malloc_tuning", lb::model_malloc_tuning());
+  }
   benchmark::AddCustomContext("leakbench_version", leakbench::k_version);
   benchmark::AddCustomContext("git_commit", leakbench::k_git_commit);
   benchmark::AddCustomContext("payload", std::to_string(opts.scenario.payload));
   benchmark::AddCustomContext("retries", std::to_string(opts.retries));
   benchmark::AddCustomContext("warmup", std::to_string(opts.warmup));
-  benchmark::AddCustomContext("gc", opts.gc.to_string());
+  benchmark::AddCustomContext("gc", opts.python_gc ? "python" : opts.gc.to_string());
   benchmark::AddCustomContext("broker", opts.broker);
   benchmark::AddCustomContext("concurrency", std::to_string(opts.scenario.concurrency));
   benchmark::AddCustomContext("depth", std::to_string(opts.scenario.depth));
   benchmark::AddCustomContext("max_rss", std::to_string(opts.max_rss));
   benchmark::AddCustomContext("inject_leak", std::to_string(opts.inject_leak));
+  benchmark::AddCustomContext("attempt_timeout", std::to_string(opts.attempt_timeout.count()));
 
-  lb::model_target target;
   const auto scenarios = leakbench::scenarios::all();
-  const auto variants = target.variants();
   for (const auto& entry : scenarios) {
     for (const auto& v : variants) {
       benchmark::RegisterBenchmark(fmt::format("{}/{}", entry.name, v).c_str(),
                                    [&entry, &v, &opts, &target](benchmark::State& state) {
-                                     lb::run_scenario(state, target, entry, v, opts);
+                                     lb::run_scenario(state, *target, entry, v, opts);
                                    })
           ->Iterations(static_cast<benchmark::IterationCount>(opts.retries))
           ->UseManualTime()

@@ -32,9 +32,6 @@ namespace br = brokers;
 namespace lm = measure;
 using clock = std::chrono::steady_clock;
 
-// An attempt that takes longer than this is a bug in the model, not a slow machine.
-constexpr auto k_attempt_deadline = std::chrono::seconds(120);
-
 /// Counts finished attempts; the benchmark thread waits on it.
 class attempt_counter {
  public:
@@ -72,11 +69,11 @@ std::shared_ptr<middleware::asyncio> make_asyncio(std::string_view variant) {
 // own I/O timeout, instead of waiting out the deadline. Parking matters: a thread that has
 // reported its attempt may still be freeing the report, and the sample must not see it.
 std::optional<std::string> wait_for_round(attempt_counter& counter, rt::worker& worker,
-                                          std::uint64_t target) {
+                                          std::uint64_t target, std::chrono::seconds timeout) {
   const auto failures = worker.broker_failures();
-  const auto deadline = clock::now() + k_attempt_deadline;
-  const auto timed_out = [] {
-    return fmt::format("did not finish within {} s", k_attempt_deadline.count());
+  const auto deadline = clock::now() + timeout;
+  const auto timed_out = [timeout] {
+    return fmt::format("did not finish within {} s", timeout.count());
   };
   const auto broker_failed = [&]() -> std::optional<std::string> {
     if (worker.broker_failures() == failures) return std::nullopt;
@@ -139,7 +136,7 @@ std::optional<std::string> drive(const scenarios::entry& entry, const scenarios:
   progress shown(fmt::format("{}/{}", entry.name, variant));
   const lm::rss_reader rss;
   const auto start = clock::now();
-  if (!worker.wait_parked(k_attempt_deadline)) return "worker threads did not start";
+  if (!worker.wait_parked(opts.attempt_timeout)) return "worker threads did not start";
   lm::settle(lm::settle_mode::trim);  // freed blocks must not linger as resident pages
   rec.points.push_back(lm::read_sample(rss, start));
   if (peak_resettable) lm::reset_peak_rss(opts.clear_refs.c_str());
@@ -160,7 +157,8 @@ std::optional<std::string> drive(const scenarios::entry& entry, const scenarios:
     const auto t0 = clock::now();
     if (!sc.fails()) enqueue_round(*broker);
     worker.allow(per_round);
-    if ((failure = wait_for_round(counter, worker, (rec.done + 1) * per_round))) {
+    if ((failure =
+             wait_for_round(counter, worker, (rec.done + 1) * per_round, opts.attempt_timeout))) {
       failure = fmt::format("retry {}: {}", rec.done + 1, *failure);
       break;
     }
@@ -214,10 +212,10 @@ run_record model_target::run(const scenarios::entry& scenario, const std::string
   const int status = child.wait();
   if (text.empty()) {
     run_record rec;
-    rec.failure = interrupted() ? fmt::format("interrupted by {} before its first retry",
-                                              signal_name(interrupted()))
-                                : fmt::format("its process {} without a result",
-                                              child_process::describe(status));
+    rec.failure =
+        interrupted()
+            ? fmt::format("interrupted by {} before its first retry", signal_name(interrupted()))
+            : fmt::format("its process {} without a result", child_process::describe(status));
     return rec;
   }
   return decode_record(text);
@@ -230,11 +228,13 @@ int child_main(std::string_view benchmark, const std::vector<std::string_view>& 
   const std::string variant(slash == std::string_view::npos ? "" : benchmark.substr(slash + 1));
   run_record rec;
   try {
-    const options opts = parse_options(args);
+    options opts = parse_options(args);
+    if (const char* path = std::getenv("LEAKBENCH_CLEAR_REFS")) opts.clear_refs = path;
     if (!measure::tune_allocator()) throw std::runtime_error("glibc refused mallopt");
     const bool peak_resettable = measure::reset_peak_rss(opts.clear_refs.c_str());
     const auto all = scenarios::all();
-    const auto entry = std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.name == name; });
+    const auto entry =
+        std::find_if(all.begin(), all.end(), [&](const auto& e) { return e.name == name; });
     if (entry == all.end() || (variant != "leaky" && variant != "fixed")) {
       throw std::runtime_error(fmt::format("no benchmark {}", benchmark));
     }

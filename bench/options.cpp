@@ -31,6 +31,46 @@ struct flag {
 // In --help order. A setter throws any std::exception for a bad value.
 const std::vector<flag>& flags() {
   static const std::vector<flag> f = {
+      {"--target",
+       [](options& o, std::string_view v) {
+         if (v == "model") {
+           o.target = target_kind::model;
+         } else if (v == "dramatiq") {
+           o.target = target_kind::dramatiq;
+         } else {
+           throw usage_error("expected model or dramatiq");
+         }
+       }},
+      {"--dramatiq",
+       [](options& o, std::string_view v) {
+         const auto eq = v.find('=');
+         const std::string_view name = v.substr(0, eq);
+         if (eq == std::string_view::npos || eq + 1 == v.size()) {
+           throw usage_error("expected NAME=DIR, e.g. --dramatiq=fixed=/src/dramatiq");
+         }
+         if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                                                    "QRSTUVWXYZ0123456789_-.") != name.npos) {
+           throw usage_error(
+               fmt::format("the name '{}' must be letters, digits, '_', '-' or '.'", name));
+         }
+         for (const auto& d : o.dramatiq) {
+           if (d.name == name) throw usage_error(fmt::format("the name '{}' is given twice", name));
+         }
+         o.dramatiq.push_back({std::string(name), std::string(v.substr(eq + 1))});
+       }},
+      {"--python",
+       [](options& o, std::string_view v) {
+         if (v.empty()) throw usage_error("needs an interpreter, e.g. /usr/bin/python3");
+         o.python = std::string(v);
+       }},
+      {"--worker_timeout_ms",
+       [](options& o, std::string_view v) {
+         o.worker_timeout = std::chrono::milliseconds(parse_count(v, 10, 60'000));
+       }},
+      {"--attempt_timeout",
+       [](options& o, std::string_view v) {
+         o.attempt_timeout = std::chrono::seconds(parse_count(v, 1, 86'400));
+       }},
       {"--payload",
        [](options& o, std::string_view v) {
          o.scenario.payload = static_cast<std::size_t>(parse_size(v));
@@ -42,15 +82,21 @@ const std::vector<flag>& flags() {
        [](options& o, std::string_view v) { o.scenario.concurrency = parse_count(v, 1, 256); }},
       {"--depth",
        [](options& o, std::string_view v) { o.scenario.depth = parse_count(v, 1, 10'000); }},
-      {"--gc", [](options& o, std::string_view v) { o.gc = runtime::gc_policy::parse(v); }},
+      {"--gc",
+       [](options& o, std::string_view v) {
+         o.python_gc = v == "python";
+         o.gc = o.python_gc ? runtime::gc_policy{} : runtime::gc_policy::parse(v);
+       }},
       {"--broker",
        [](options& o, std::string_view v) {
          if (v == "memory") {
            o.broker = v;
+           o.broker_url.clear();
            o.redis.reset();
          } else if (brokers::redis_url::has_scheme(v)) {
            o.redis = brokers::redis_url::parse(v);
            o.broker = o.redis->describe();
+           o.broker_url = v;
          } else {
            throw usage_error("expected memory or redis://[:password@]host:port[/db]");
          }
@@ -95,6 +141,39 @@ std::string flag_list() {
   std::string names;
   for (const auto& f : flags()) names += fmt::format(" {}", f.name);
   return names;
+}
+
+/// The flags that only one target understands.
+void check_target(options& o) {
+  const bool real = o.target == target_kind::dramatiq;
+  const auto given = [&](std::string_view flag) {
+    return std::any_of(o.given.begin(), o.given.end(),
+                       [&](const std::string& a) { return std::string_view(a).starts_with(flag); });
+  };
+  if (!real) {
+    if (o.python_gc) {
+      throw usage_error(
+          "--gc=python: CPython's own collector runs only in a real worker (--target=dramatiq); "
+          "the model's is off or every:N");
+    }
+    for (std::string_view flag : {"--dramatiq", "--python", "--worker_timeout_ms"}) {
+      if (given(std::string(flag) + "=")) {
+        throw usage_error(fmt::format("{}: only with --target=dramatiq", flag));
+      }
+    }
+    return;
+  }
+  if (given("--broker=") && !o.redis) {
+    throw usage_error(
+        "--broker=memory: a real worker needs Redis: give --broker=redis://... or unix://..., or "
+        "leave --broker out for a private redis-server");
+  }
+  if (o.inject_leak > 0) {
+    throw usage_error(
+        "--inject_leak: only with --target=model (a real worker is not ours to change)");
+  }
+  if (o.dramatiq.empty()) o.dramatiq.push_back({"installed", ""});
+  if (o.broker == "memory") o.broker = "private redis-server";
 }
 
 }  // namespace
@@ -176,6 +255,7 @@ options parse_options(const std::vector<std::string_view>& args) {
                     "retries after the warm-up",
                     o.retries, o.warmup));
   }
+  check_target(o);
   if (o.max_rss == 0) o.max_rss = default_max_rss();
   return o;
 }
@@ -199,6 +279,15 @@ leakbench flags:
   --sample_interval_ms=N  background sampler interval for --series_out (default 10)
   --inject_leak=SIZE      every attempt also keeps SIZE bytes until its worker stops, in both
                           variants: a leak of known size, to prove a gate catches it (default 0)
+  --attempt_timeout=S     fail a benchmark whose attempt (round) takes longer (default 120)
+  --target=model|dramatiq the C++ model (default), or real Dramatiq worker processes driven over
+                          Redis and measured from outside (docs/dramatiq.md)
+  --dramatiq=NAME=DIR     a real worker variant NAME importing dramatiq from DIR; repeatable
+                          (default: one variant, installed, with whatever Python imports)
+  --python=PATH           the real worker's interpreter (default: the first of python3 on PATH
+                          and /usr/bin/python3 that imports redis, and dramatiq if needed)
+  --worker_timeout_ms=N   Dramatiq's worker_timeout for real workers (default 1000)
+  --gc=python             (real workers) CPython's own collector, as in production
 Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable, 130/143 stopped by
 SIGINT/SIGTERM (what finished is in the output; a second signal exits at once).
 )";

@@ -22,8 +22,29 @@ class usage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What the benchmarks run against.
+enum class target_kind {
+  model,     ///< leakbench's C++ model of the worker
+  dramatiq,  ///< a real Dramatiq worker process, driven over Redis and measured from outside
+};
+
+/// A real worker's variant: its name in benchmark names, and where its `dramatiq` package is
+/// (empty: whatever the interpreter imports, the variant `installed`).
+struct dramatiq_variant {
+  std::string name;
+  std::string dir;
+};
+
 /// leakbench's own flags (Google Benchmark's are parsed before these).
 struct options {
+  target_kind target = target_kind::model;
+  std::vector<dramatiq_variant> dramatiq;  ///< --dramatiq=NAME=DIR, in order
+  std::optional<std::string> python;       ///< --python: the real worker's interpreter
+  bool python_gc = false;                  ///< --gc=python: CPython's collector as it is
+  /// How long one attempt (one round) may take before the benchmark fails.
+  std::chrono::seconds attempt_timeout{120};
+  std::chrono::milliseconds worker_timeout{1000};  ///< Dramatiq's worker_timeout, real workers
+  std::string broker_url;  ///< --broker as given (password and all): what a real worker gets
   scenarios::config scenario;
   std::size_t retries = 20;  ///< iterations per benchmark: retries (rounds for Concurrent)
   std::size_t warmup = 2;    ///< leading retries left out of the fit

@@ -18,8 +18,9 @@ std::vector<measure::sample> samples_from_json(const json& j) {
   std::vector<measure::sample> out;
   out.reserve(j.size());
   for (const auto& s : j) {
-    out.push_back({std::chrono::nanoseconds(s.at(0).get<std::int64_t>()), s.at(1).get<std::int64_t>(),
-                   s.at(2).get<std::int64_t>(), s.at(3).get<std::int64_t>()});
+    out.push_back({std::chrono::nanoseconds(s.at(0).get<std::int64_t>()),
+                   s.at(1).get<std::int64_t>(), s.at(2).get<std::int64_t>(),
+                   s.at(3).get<std::int64_t>()});
   }
   return out;
 }

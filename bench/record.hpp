@@ -19,7 +19,7 @@ struct run_record {
   double harness_seconds = 0;         ///< the harness's own share of those retries, in all
   std::size_t done = 0;               ///< retries run
   bool ceiling_hit = false;
-  bool has_heap = true;      ///< heap fields are real (false: measured from outside)
+  bool has_heap = true;        ///< heap fields are real (false: measured from outside)
   std::int64_t reclaimed = 0;  ///< heap bytes the final collection freed
   std::vector<runtime::retention> retained;  ///< what the garbage held, by path
   std::int64_t peak_rss = 0;

@@ -1,6 +1,7 @@
 # Writes OUTPUT, a C++ source defining `std::span<const leakbench::embedded_file> NAMESPACE::FUNCTION()`
-# with the name and text of every file in INPUTS (a ;-list): how leakbench carries the real
+# with the name and text of every file in INPUTS (separated by |): how leakbench carries the real
 # worker's Python without a path to find at run time.
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
 set(entries "")
 foreach(input IN LISTS INPUTS)
   file(READ "${input}" text)

@@ -1,5 +1,6 @@
 #include "harness/measure/sampler.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 #include "harness/measure/heap.hpp"
@@ -54,13 +55,23 @@ std::chrono::nanoseconds sampler::interval() const {
 
 void sampler::run() {
   using clock = std::chrono::steady_clock;
-  const rss_reader rss;
+  std::optional<rss_reader> rss;
+  try {
+    rss.emplace(opts_.pid);
+  } catch (const std::exception&) {
+    return;  // the process is gone already
+  }
   const auto start = clock::now();
   auto next = start;  // the first sample is due at once
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    const sample s = read_sample(rss, start);
+    sample s;
+    try {
+      s = opts_.pid == 0 ? read_sample(*rss, start) : sample{clock::now() - start, rss->current()};
+    } catch (const std::exception&) {
+      return;  // the sampled process ended
+    }
     const auto now = start + s.time;
     lock.lock();
     if (samples_.size() == opts_.capacity) {

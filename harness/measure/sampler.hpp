@@ -31,6 +31,9 @@ class sampler {
   struct options {
     std::chrono::nanoseconds interval = std::chrono::milliseconds(10);
     std::size_t capacity = 1 << 16;  ///< at least 2
+    /// Another process to sample (its RSS only; heap fields stay 0); 0: this one, with both
+    /// heap counters. Sampling ends quietly if that process goes away.
+    int pid = 0;
   };
 
   sampler();

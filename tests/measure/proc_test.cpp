@@ -53,8 +53,8 @@ TEST(proc, a_sleeping_process_is_asleep_and_a_reaped_one_is_gone) {
   ASSERT_GT(s.pid(), 0) << "cannot start sleep";
   std::optional<lm::thread_states> states;
   // Asleep once it has started: exec and the dynamic loader run first.
-  for (int i = 0; i < 500 && !(states = lm::read_thread_states(s.pid()), states && states->asleep());
-       ++i) {
+  for (int i = 0;
+       i < 500 && !(states = lm::read_thread_states(s.pid()), states && states->asleep()); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_TRUE(states);

@@ -1,0 +1,305 @@
+// The real-worker target: setting it up (the worker's Python, the interpreter, the variants,
+// Redis) and running one benchmark against a fresh worker process.
+#include "bench/dramatiq_target.hpp"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "bench/dramatiq_queue.hpp"
+#include "bench/dramatiq_worker.hpp"
+#include "bench/embedded_file.hpp"
+#include "bench/interrupt.hpp"
+#include "bench/progress.hpp"
+#include "harness/measure/proc.hpp"
+#include "harness/measure/rss.hpp"
+#include "harness/measure/sampler.hpp"
+
+namespace leakbench::bench {
+namespace {
+
+namespace lm = measure;
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr auto k_probe_timeout = std::chrono::seconds(30);
+constexpr auto k_ready_timeout = std::chrono::seconds(60);
+constexpr auto k_poll = milliseconds(1);
+
+/// `program` as PATH finds it, for messages; the name itself if it is not found.
+std::string on_path(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path != nullptr ? path : "";
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    const std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
+  }
+  return program;
+}
+
+/// Empty if `python` imports `modules`; else why not, in a few words.
+std::string cannot_import(const std::string& python, const std::string& modules) {
+  try {
+    spawn_options so;
+    so.argv = {python, "-c", "import " + modules};
+    so.pipe_stderr = true;
+    child_process child(so);
+    const std::string err = read_all(child.stderr_fd());
+    const int status = child.wait();
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+    const auto last = err.find_last_not_of('\n');
+    const auto line_start = err.rfind('\n', last);
+    std::string last_line = err.substr(line_start == std::string::npos ? 0 : line_start + 1,
+                                       last == std::string::npos ? 0 : last - line_start);
+    return last_line.empty() ? child_process::describe(status) : last_line;
+  } catch (const std::system_error& e) {
+    return e.code().message();
+  }
+}
+
+/// Waits until every thread of `pid` is asleep on two reads `k_poll` apart, draining the
+/// worker's stderr meanwhile; false at the deadline.
+bool wait_quiescent(dramatiq_worker& w, int pid, clock::time_point deadline) {
+  bool once = false;
+  for (;;) {
+    w.check_alive();
+    const auto states = lm::read_thread_states(pid);
+    if (!states) w.check_alive();  // gone: say how
+    if (states && states->asleep()) {
+      if (once) return true;
+      once = true;
+    } else {
+      once = false;
+    }
+    if (clock::now() > deadline) return false;
+    std::this_thread::sleep_for(k_poll);
+  }
+}
+
+std::int64_t sampled_peak(const run_record& rec) {
+  std::int64_t peak = 0;
+  for (const auto* v : {&rec.points, &rec.background}) {
+    for (const auto& s : *v) peak = std::max(peak, s.rss);
+  }
+  return peak;
+}
+
+std::string gc_mode(const options& opts) {
+  if (opts.python_gc) return "python";
+  return opts.gc.every > 0 ? "every" : "off";
+}
+
+}  // namespace
+
+dramatiq_target::dramatiq_target(const options& opts) {
+  char tmpl[] = "/tmp/leakbench-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    throw setup_error(4, fmt::format("cannot make a private directory: {}", std::strerror(errno)));
+  }
+  dir_ = tmpl;
+  const auto scripts = dir_ / "worker";
+  std::filesystem::create_directories(scripts);
+  for (const auto& f : worker_files()) {
+    std::ofstream out(scripts / std::string(f.name));
+    out << f.text;
+    if (!out) throw setup_error(4, fmt::format("cannot write {}", (scripts / f.name).string()));
+  }
+  const bool needs_installed = std::any_of(opts.dramatiq.begin(), opts.dramatiq.end(),
+                                           [](const auto& v) { return v.dir.empty(); });
+  const std::string modules = needs_installed ? "redis, dramatiq" : "redis";
+  if (opts.python) {
+    python_ = *opts.python;
+    python_reason_ = "given by --python";
+  } else {
+    std::string why_not;
+    for (const std::string& candidate : {std::string("python3"), std::string("/usr/bin/python3")}) {
+      const std::string where = on_path(candidate);
+      const std::string reason = cannot_import(where, modules);
+      if (reason.empty()) {
+        python_ = where;
+        python_reason_ = fmt::format("{}{} imports {}", why_not, candidate == "python3"
+                                                                  ? "python3 on PATH (" + where + ")"
+                                                                  : where,
+                                     modules);
+        break;
+      }
+      why_not += fmt::format("{} cannot import {} ({}); ",
+                             candidate == "python3" ? "python3 on PATH (" + where + ")" : where,
+                             modules, reason);
+    }
+    if (python_.empty()) {
+      throw setup_error(4, fmt::format("the worker cannot start: {}install python3-redis (and "
+                                       "dramatiq), or give --python=PATH",
+                                       why_not));
+    }
+  }
+  for (const auto& v : opts.dramatiq) {
+    if (!v.dir.empty() && !std::filesystem::is_directory(v.dir)) {
+      throw setup_error(4, fmt::format("the worker cannot start: --dramatiq={}={}: no such directory",
+                                       v.name, v.dir));
+    }
+    worker_launch probe{python_, scripts.string(), v.dir, {"--probe"}};
+    if (!v.dir.empty()) probe.args.insert(probe.args.end(), {"--expect-dir", v.dir});
+    try {
+      const auto p = dramatiq_worker::probe(probe, k_probe_timeout);
+      info_.push_back({v.name, v.dir, p.value("dramatiq_version", ""),
+                       p.value("dramatiq_file", ""),
+                       p["dramatiq_commit"].is_string() ? p["dramatiq_commit"].get<std::string>() : "",
+                       p.value("python_version", "")});
+    } catch (const worker_error& e) {
+      throw setup_error(4, fmt::format("the worker cannot start: variant {} ({}, python {}): {}",
+                                       v.name, v.dir.empty() ? "installed" : v.dir, python_,
+                                       e.what()));
+    }
+  }
+  if (opts.redis) {
+    url_ = opts.broker_url;
+  } else {
+    try {
+      redis_ = std::make_unique<private_redis>(dir_);
+    } catch (const std::exception& e) {
+      throw setup_error(3, e.what());
+    }
+    url_ = redis_->url();
+  }
+}
+
+dramatiq_target::~dramatiq_target() {
+  redis_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::vector<std::string> dramatiq_target::variants() const {
+  std::vector<std::string> names;
+  for (const auto& v : info_) names.push_back(v.name);
+  return names;
+}
+
+std::string dramatiq_target::worker_environment_summary() const {
+  std::string out;
+  for (const char* name : {"GLIBC_TUNABLES", "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_",
+                           "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "PYTHONMALLOC", "LD_PRELOAD"}) {
+    if (const char* v = std::getenv(name)) out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, v);
+  }
+  return out.empty() ? "as inherited, no allocator settings" : out;
+}
+
+run_record dramatiq_target::run(const scenarios::entry& entry, const std::string& variant,
+                                const options& opts) {
+  run_record rec;
+  rec.has_heap = false;
+  const auto& v = *std::find_if(info_.begin(), info_.end(), [&](const auto& i) { return i.name == variant; });
+  const auto sc = entry.make();
+  const auto& cfg = opts.scenario;
+  const std::size_t per_round = sc->messages(cfg);
+  const nlohmann::json kwargs = {
+      {"payload", cfg.payload},
+      {"depth", cfg.depth},
+      {"chunk", std::clamp<std::size_t>(cfg.payload / 8, 1, std::size_t{1} << 20)}};
+  try {
+    const auto url = brokers::redis_url::parse(url_);
+    dramatiq_queue queue(url, fresh_namespace());
+    worker_launch launch{python_, (dir_ / "worker").string(), v.dir,
+                         {"--url", url_, "--namespace", queue.ns(), "--scenario", entry.name,
+                          "--threads", std::to_string(per_round), "--gc", gc_mode(opts),
+                          "--worker-timeout", std::to_string(opts.worker_timeout.count())}};
+    if (!v.dir.empty()) launch.args.insert(launch.args.end(), {"--expect-dir", v.dir});
+    dramatiq_worker worker(launch);
+    const auto ready = worker.next_event(k_ready_timeout);
+    if (ready.value("event", "") != "ready") {
+      throw worker_error(fmt::format("the worker said {} before it was ready", ready.dump()));
+    }
+    const int pid = worker.pid();
+    const lm::rss_reader rss(pid);
+    lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16, .pid = pid});
+    const std::string clear_refs =
+        opts.clear_refs == lm::k_clear_refs ? lm::clear_refs_of(pid) : opts.clear_refs;
+    const bool peak_resettable = opts.peak_resettable && lm::reset_peak_rss(clear_refs.c_str());
+    if (opts.series_out || !peak_resettable) sampler.start();
+    progress shown(fmt::format("{}/{}", entry.name, variant));
+    const auto start = clock::now();
+    const auto sample = [&] { return lm::sample{clock::now() - start, rss.current()}; };
+    if (!wait_quiescent(worker, pid, clock::now() + opts.attempt_timeout)) {
+      throw worker_error("the worker never fell quiet after start-up");
+    }
+    rec.points.push_back(sample());
+    if (peak_resettable) lm::reset_peak_rss(clear_refs.c_str());
+    const auto allocated_per_round = sc->allocated_per_iteration(cfg);
+    const std::size_t every = opts.python_gc ? 0 : opts.gc.every;
+    std::size_t attempts = 0;
+    while (rec.done < opts.retries) {
+      if (const int sig = interrupted()) {
+        rec.failure = fmt::format("interrupted by {} after {} of {} retries", signal_name(sig),
+                                  rec.done, opts.retries);
+        break;
+      }
+      if (rec.points.back().rss + allocated_per_round > opts.max_rss) {
+        rec.ceiling_hit = true;
+        break;
+      }
+      const auto t0 = clock::now();
+      const auto deadline = t0 + opts.attempt_timeout;
+      std::vector<std::string> ids;
+      for (std::size_t i = 0; i < per_round; ++i) ids.push_back(queue.enqueue(entry.name, kwargs));
+      // Over once the broker has settled every message: acked, or dead-lettered (max_retries 0).
+      for (std::size_t i = 0; i < ids.size();) {
+        if (!queue.pending(ids[i])) {
+          ++i;
+          continue;
+        }
+        worker.check_alive();
+        if (clock::now() > deadline) {
+          throw worker_error(fmt::format("retry {}: did not finish within {} s", rec.done + 1,
+                                         opts.attempt_timeout.count()));
+        }
+        std::this_thread::sleep_for(k_poll);
+      }
+      const auto t1 = clock::now();
+      attempts += per_round;
+      if (every > 0 && attempts / every != (attempts - per_round) / every) {
+        worker.command("collect", std::chrono::duration_cast<milliseconds>(opts.attempt_timeout));
+      }
+      // The worker hands the message back before it clears the exception: only once every
+      // thread sleeps is the attempt over in memory too.
+      if (!wait_quiescent(worker, pid, deadline)) {
+        throw worker_error(fmt::format("retry {}: the worker did not fall quiet within {} s",
+                                       rec.done + 1, opts.attempt_timeout.count()));
+      }
+      rec.points.push_back(sample());
+      rec.harness_seconds += std::chrono::duration<double>(clock::now() - t1).count();
+      rec.retry_seconds.push_back(std::chrono::duration<double>(t1 - t0).count());
+      ++rec.done;
+      shown.update(rec.done, opts.retries, rec.points.back().rss);
+    }
+    sampler.stop();
+    rec.background = sampler.samples();
+    rec.peak_rss = peak_resettable ? lm::peak_rss(pid) : sampled_peak(rec);
+    if (!rec.failure) {
+      const auto paths = worker.command("paths", std::chrono::seconds(120));
+      for (const auto& r : paths.at("retained")) {
+        rec.retained.push_back({r.at("path").get<std::string>(),
+                                r.at("exceptions").get<std::size_t>(),
+                                r.at("bytes").get<std::int64_t>(),
+                                r.at("path_bytes").get<std::int64_t>()});
+      }
+    }
+    worker.stop(opts.worker_timeout * 3 + std::chrono::seconds(2));
+  } catch (const worker_error& e) {
+    rec.failure = e.what();
+  } catch (const brokers::broker_error& e) {
+    rec.failure = fmt::format("broker failed: {}", e.what());
+  } catch (const std::exception& e) {
+    rec.failure = e.what();
+  }
+  return rec;
+}
+
+}  // namespace leakbench::bench

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench/child_process.hpp"
+
+namespace leakbench::bench {
+
+/// A real worker that did not start, died or stopped answering; what() is one line.
+class worker_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// How to start a real worker (scenarios/dramatiq/leakbench_worker.py).
+struct worker_launch {
+  std::string python;      ///< the interpreter
+  std::string script_dir;  ///< where leakbench_worker.py and its modules are
+  std::string package_dir;  ///< where its `dramatiq` package is; empty: whatever Python imports
+  std::vector<std::string> args;  ///< the worker's own arguments
+};
+
+/// A real Dramatiq worker process: JSON lines on its stdout, one command per line on its stdin,
+/// its stderr drained (each failed attempt logs a traceback there) and its last lines kept for
+/// the error message if it dies. It dies with leakbench: its stdin closes, and the parent-death
+/// signal kills it.
+class dramatiq_worker {
+ public:
+  explicit dramatiq_worker(const worker_launch& launch);
+  ~dramatiq_worker();
+  dramatiq_worker(const dramatiq_worker&) = delete;
+  dramatiq_worker& operator=(const dramatiq_worker&) = delete;
+
+  pid_t pid() const { return process_.pid(); }
+  /// The next JSON line within `timeout`; throws worker_error if the worker ends first (with its
+  /// exit status and last stderr lines), sends an error line, or stays silent.
+  nlohmann::json next_event(std::chrono::milliseconds timeout);
+  /// Sends `command` and returns its reply (an `error` reply throws worker_error).
+  nlohmann::json command(const std::string& command, std::chrono::milliseconds timeout);
+  /// Drains stderr and checks the worker still runs; throws worker_error if it has ended.
+  void check_alive();
+  /// `stop`, then waits up to `grace` for the exit, then kills it.
+  void stop(std::chrono::milliseconds grace);
+  /// "exited with status 1; its last words: ...".
+  std::string ended(int status);
+
+  /// Runs `python leakbench_worker.py --probe` for `launch`; the probe line, or worker_error with
+  /// the reason the worker gave (or how it ended).
+  static nlohmann::json probe(const worker_launch& launch, std::chrono::milliseconds timeout);
+
+ private:
+  /// Reads what is there on stdout and stderr within `timeout`; false on stdout's end.
+  bool pump(std::chrono::milliseconds timeout);
+
+  child_process process_;
+  std::string out_;                 // stdout not yet split into lines
+  std::string err_;                 // the current stderr line
+  std::deque<std::string> last_;    // the last stderr lines
+  bool out_closed_ = false;
+};
+
+/// The environment a real worker runs with: PYTHONPATH with the package's folder first (if
+/// any), then the scripts'.
+std::vector<std::string> worker_environment(const worker_launch& launch);
+
+}  // namespace leakbench::bench
