@@ -56,13 +56,12 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& extr
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent died before the death signal was set
-  // Signals leakbench catches are reset by exec; ignored ones would be inherited.
+  struct sigaction dfl {};  // leakbench ignores SIGPIPE; exec would keep that for the child
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM}) ::sigaction(sig, &dfl, nullptr);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};  // leakbench ignores SIGPIPE; exec would keep that for the child
-  dfl.sa_handler = SIG_DFL;
-  ::sigaction(SIGPIPE, &dfl, nullptr);
   const auto move_to = [&](int from, int to) {
     if (from == to) {
       ::fcntl(to, F_SETFD, 0);  // keep it across exec
@@ -107,11 +106,19 @@ child_process::child_process(const spawn_options& opts) {
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  // The descriptors move to 0-2 and record_fd in the child: they must not sit there already.
+  // A signal between fork and exec must not run leakbench's handler in the child (it would be
+  // lost there): blocked across fork, the child takes it by the default action, the parent
+  // forwards it once the child is known.
+  sigset_t stops, saved;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &stops, &saved);
   const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) {
     const int e = errno;
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
     for (auto* p : {&in, &out, &err, &record, &report}) {
       close_fd(p->read);
       close_fd(p->write);
@@ -125,6 +132,7 @@ child_process::child_process(const spawn_options& opts) {
   ::setpgid(pid_, pid_);  // also here: no race with a signal forwarded right away
   forwarded_ = opts.forward_signals;
   if (forwarded_) forward_signals_to(pid_);
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   close_fd(in.read);
   close_fd(out.write);
   close_fd(err.write);

@@ -33,8 +33,8 @@ std::int64_t now_ms() {
 
 std::string uuid4() {
   std::uint64_t hi = random_engine()(), lo = random_engine()();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                  // version 4
-  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);      // variant 10
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;              // version 4
+  lo = (lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // variant 10
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
                      hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
@@ -106,8 +106,7 @@ bool dramatiq_queue::dead_lettered(const std::string& id) {
 void dramatiq_queue::remove_keys() {
   std::string cursor = "0";
   do {
-    const auto reply =
-        connection_.command({"SCAN", cursor, "MATCH", ns_ + ":*", "COUNT", "1000"});
+    const auto reply = connection_.command({"SCAN", cursor, "MATCH", ns_ + ":*", "COUNT", "1000"});
     cursor = reply.elements.at(0).str;
     std::vector<std::string_view> del{"DEL"};
     for (const auto& k : reply.elements.at(1).elements) del.push_back(k.str);

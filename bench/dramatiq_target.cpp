@@ -124,10 +124,9 @@ dramatiq_target::dramatiq_target(const options& opts) {
       const std::string reason = cannot_import(where, modules);
       if (reason.empty()) {
         python_ = where;
-        python_reason_ = fmt::format("{}{} imports {}", why_not, candidate == "python3"
-                                                                  ? "python3 on PATH (" + where + ")"
-                                                                  : where,
-                                     modules);
+        python_reason_ = fmt::format(
+            "{}{} imports {}", why_not,
+            candidate == "python3" ? "python3 on PATH (" + where + ")" : where, modules);
         break;
       }
       why_not += fmt::format("{} cannot import {} ({}); ",
@@ -142,21 +141,22 @@ dramatiq_target::dramatiq_target(const options& opts) {
   }
   for (const auto& v : opts.dramatiq) {
     if (!v.dir.empty() && !std::filesystem::is_directory(v.dir)) {
-      throw setup_error(4, fmt::format("the worker cannot start: --dramatiq={}={}: no such directory",
-                                       v.name, v.dir));
+      throw setup_error(
+          4, fmt::format("the worker cannot start: --dramatiq={}={}: no such directory", v.name,
+                         v.dir));
     }
     worker_launch probe{python_, scripts.string(), v.dir, {"--probe"}};
     if (!v.dir.empty()) probe.args.insert(probe.args.end(), {"--expect-dir", v.dir});
     try {
       const auto p = dramatiq_worker::probe(probe, k_probe_timeout);
-      info_.push_back({v.name, v.dir, p.value("dramatiq_version", ""),
-                       p.value("dramatiq_file", ""),
-                       p["dramatiq_commit"].is_string() ? p["dramatiq_commit"].get<std::string>() : "",
-                       p.value("python_version", "")});
+      info_.push_back(
+          {v.name, v.dir, p.value("dramatiq_version", ""), p.value("dramatiq_file", ""),
+           p["dramatiq_commit"].is_string() ? p["dramatiq_commit"].get<std::string>() : "",
+           p.value("python_version", "")});
     } catch (const worker_error& e) {
-      throw setup_error(4, fmt::format("the worker cannot start: variant {} ({}, python {}): {}",
-                                       v.name, v.dir.empty() ? "installed" : v.dir, python_,
-                                       e.what()));
+      throw setup_error(
+          4, fmt::format("the worker cannot start: variant {} ({}, python {}): {}", v.name,
+                         v.dir.empty() ? "installed" : v.dir, python_, e.what()));
     }
   }
   if (opts.redis) {
@@ -185,9 +185,11 @@ std::vector<std::string> dramatiq_target::variants() const {
 
 std::string dramatiq_target::worker_environment_summary() const {
   std::string out;
-  for (const char* name : {"GLIBC_TUNABLES", "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_",
-                           "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "PYTHONMALLOC", "LD_PRELOAD"}) {
-    if (const char* v = std::getenv(name)) out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, v);
+  for (const char* name :
+       {"GLIBC_TUNABLES", "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+        "MALLOC_TOP_PAD_", "PYTHONMALLOC", "LD_PRELOAD"}) {
+    if (const char* v = std::getenv(name))
+      out += fmt::format("{}{}={}", out.empty() ? "" : " ", name, v);
   }
   return out.empty() ? "as inherited, no allocator settings" : out;
 }
@@ -196,7 +198,8 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
                                 const options& opts) {
   run_record rec;
   rec.has_heap = false;
-  const auto& v = *std::find_if(info_.begin(), info_.end(), [&](const auto& i) { return i.name == variant; });
+  const auto& v =
+      *std::find_if(info_.begin(), info_.end(), [&](const auto& i) { return i.name == variant; });
   const auto sc = entry.make();
   const auto& cfg = opts.scenario;
   const std::size_t per_round = sc->messages(cfg);
@@ -207,7 +210,9 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
   try {
     const auto url = brokers::redis_url::parse(url_);
     dramatiq_queue queue(url, fresh_namespace());
-    worker_launch launch{python_, (dir_ / "worker").string(), v.dir,
+    worker_launch launch{python_,
+                         (dir_ / "worker").string(),
+                         v.dir,
                          {"--url", url_, "--namespace", queue.ns(), "--scenario", entry.name,
                           "--threads", std::to_string(per_round), "--gc", gc_mode(opts),
                           "--worker-timeout", std::to_string(opts.worker_timeout.count())}};
@@ -285,10 +290,9 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     if (!rec.failure) {
       const auto paths = worker.command("paths", std::chrono::seconds(120));
       for (const auto& r : paths.at("retained")) {
-        rec.retained.push_back({r.at("path").get<std::string>(),
-                                r.at("exceptions").get<std::size_t>(),
-                                r.at("bytes").get<std::int64_t>(),
-                                r.at("path_bytes").get<std::int64_t>()});
+        rec.retained.push_back(
+            {r.at("path").get<std::string>(), r.at("exceptions").get<std::size_t>(),
+             r.at("bytes").get<std::int64_t>(), r.at("path_bytes").get<std::int64_t>()});
       }
     }
     worker.stop(opts.worker_timeout * 3 + std::chrono::seconds(2));

@@ -93,15 +93,16 @@ nlohmann::json dramatiq_worker::next_event(std::chrono::milliseconds timeout) {
       try {
         event = nlohmann::json::parse(line);
       } catch (const nlohmann::json::exception&) {
-        throw worker_error(fmt::format("the worker wrote something that is not JSON: {}",
-                                       line.substr(0, 200)));
+        throw worker_error(
+            fmt::format("the worker wrote something that is not JSON: {}", line.substr(0, 200)));
       }
       if (event.value("event", "") == "error") {
         throw worker_error(fmt::format("the worker says: {}", event.value("reason", line)));
       }
       return event;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (out_closed_ || left.count() <= 0) {
       if (auto status = out_closed_ ? std::optional(process_.wait()) : process_.poll()) {
         throw worker_error(ended(*status));

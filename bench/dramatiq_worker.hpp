@@ -21,8 +21,8 @@ class worker_error : public std::runtime_error {
 
 /// How to start a real worker (scenarios/dramatiq/leakbench_worker.py).
 struct worker_launch {
-  std::string python;      ///< the interpreter
-  std::string script_dir;  ///< where leakbench_worker.py and its modules are
+  std::string python;       ///< the interpreter
+  std::string script_dir;   ///< where leakbench_worker.py and its modules are
   std::string package_dir;  ///< where its `dramatiq` package is; empty: whatever Python imports
   std::vector<std::string> args;  ///< the worker's own arguments
 };
@@ -60,9 +60,9 @@ class dramatiq_worker {
   bool pump(std::chrono::milliseconds timeout);
 
   child_process process_;
-  std::string out_;                 // stdout not yet split into lines
-  std::string err_;                 // the current stderr line
-  std::deque<std::string> last_;    // the last stderr lines
+  std::string out_;               // stdout not yet split into lines
+  std::string err_;               // the current stderr line
+  std::deque<std::string> last_;  // the last stderr lines
   bool out_closed_ = false;
 };
 

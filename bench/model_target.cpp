@@ -212,10 +212,10 @@ run_record model_target::run(const scenarios::entry& scenario, const std::string
   const int status = child.wait();
   if (text.empty()) {
     run_record rec;
-    rec.failure =
-        interrupted()
-            ? fmt::format("interrupted by {} before its first retry", signal_name(interrupted()))
-            : fmt::format("its process {} without a result", child_process::describe(status));
+    rec.failure = interrupted() ? fmt::format("interrupted by {} after 0 of {} retries",
+                                              signal_name(interrupted()), opts.retries)
+                                : fmt::format("its process {} without a result",
+                                              child_process::describe(status));
     return rec;
   }
   return decode_record(text);

@@ -30,9 +30,23 @@ private_redis::private_redis(const std::filesystem::path& dir) {
   const auto log = dir / "redis.log";
   url_ = "unix://" + socket.string();
   spawn_options so;
-  so.argv = {"redis-server", "--port", "0", "--unixsocket", socket.string(), "--unixsocketperm",
-             "700", "--save", "", "--appendonly", "no", "--dir", dir.string(), "--logfile",
-             log.string(), "--daemonize", "no"};
+  so.argv = {"redis-server",
+             "--port",
+             "0",
+             "--unixsocket",
+             socket.string(),
+             "--unixsocketperm",
+             "700",
+             "--save",
+             "",
+             "--appendonly",
+             "no",
+             "--dir",
+             dir.string(),
+             "--logfile",
+             log.string(),
+             "--daemonize",
+             "no"};
   try {
     server_ = std::make_unique<child_process>(so);
   } catch (const std::system_error& e) {
@@ -53,8 +67,9 @@ private_redis::private_redis(const std::filesystem::path& dir) {
       return;
     } catch (const brokers::broker_error&) {
       if (std::chrono::steady_clock::now() > deadline) {
-        throw brokers::broker_error(fmt::format("the private redis-server did not answer within {} s{}",
-                                                k_start_deadline.count(), log_tail(log)));
+        throw brokers::broker_error(
+            fmt::format("the private redis-server did not answer within {} s{}",
+                        k_start_deadline.count(), log_tail(log)));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -429,7 +429,7 @@ TEST_F(leakbench_run, sigint_stops_at_a_retry_boundary_and_leaves_valid_json_of_
     ++interrupted;
     EXPECT_NE(b.at("error_message").get<std::string>().find("interrupted by SIGINT after"),
               std::string::npos)
-        << name;
+        << name << ": " << b.at("error_message");
   }
   EXPECT_LE(interrupted, 1u);
   EXPECT_FALSE(benches.count("Nested/fixed")) << "never started, never reported";
