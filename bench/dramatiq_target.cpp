@@ -153,7 +153,7 @@ dramatiq_target::dramatiq_target(const options& opts) {
           {v.name, v.dir, p.value("dramatiq_version", ""), p.value("dramatiq_file", ""),
            p["dramatiq_commit"].is_string() ? p["dramatiq_commit"].get<std::string>() : "",
            p.value("python_version", "")});
-    } catch (const worker_error& e) {
+    } catch (const std::exception& e) {  // worker_error, or the interpreter cannot run
       throw setup_error(
           4, fmt::format("the worker cannot start: variant {} ({}, python {}): {}", v.name,
                          v.dir.empty() ? "installed" : v.dir, python_, e.what()));

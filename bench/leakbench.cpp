@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <memory>
+#include <sstream>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -21,6 +23,8 @@
 #include "bench/interrupt.hpp"
 #include "bench/model_target.hpp"
 #include "bench/options.hpp"
+#include "bench/output_file.hpp"
+#include "bench/reporters.hpp"
 #include "bench/runner.hpp"
 #include "bench/strict_json_reporter.hpp"
 #include "harness/brokers/redis_broker.hpp"
@@ -97,15 +101,25 @@ int main(int argc, char** argv) {
     std::printf("leakbench %s (%s)\n", leakbench::k_version, leakbench::k_git_commit);
     return 0;
   }
-  benchmark::Initialize(&argc, argv, print_help);
+  const std::vector<std::string_view> given(argv + 1, argv + argc);
+  // Google Benchmark never opens --benchmark_out itself: leakbench writes it whole, or not at all.
+  std::vector<std::string> gb_args = lb::gbench_arguments(given);
+  gb_args.insert(gb_args.begin(), argv[0]);
+  std::vector<char*> gb_argv;
+  for (auto& a : gb_args) gb_argv.push_back(a.data());
+  int gb_argc = static_cast<int>(gb_argv.size());
+  gb_argv.push_back(nullptr);
+  benchmark::Initialize(&gb_argc, gb_argv.data(), print_help);
   lb::options opts;
   try {
-    opts = lb::parse_options(std::vector<std::string_view>(argv + 1, argv + argc));
+    opts = lb::parse_options(
+        std::vector<std::string_view>(gb_argv.begin() + 1, gb_argv.begin() + gb_argc));
   } catch (const lb::usage_error& e) {
     std::fprintf(stderr, "leakbench: %s\n", e.what());
     return 2;
   }
   opts.repetitions = static_cast<std::size_t>(early.repetitions);
+  for (const auto& note : opts.notes) std::fprintf(stderr, "leakbench: %s\n", note.c_str());
   if (opts.redis_cleanup) return redis_cleanup(*opts.redis_cleanup);
   // From here on a signal must not cut anything short: not the broker probe, not the JSON.
   lb::install_interrupt_handlers();
@@ -122,6 +136,7 @@ int main(int argc, char** argv) {
   }
   // A real worker that died has closed its pipes: writing to them must be an error, not death.
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);  // a file past the size limit: a failed write, said and exited
   const bool real = opts.target == lb::target_kind::dramatiq;
   if (opts.redis && !early.list_tests) {  // listing runs nothing: no broker needed
     try {
@@ -200,21 +215,46 @@ int main(int argc, char** argv) {
   const auto scenarios = leakbench::scenarios::all();
   for (const auto& entry : scenarios) {
     for (const auto& v : variants) {
-      benchmark::RegisterBenchmark(fmt::format("{}/{}", entry.name, v).c_str(),
-                                   [&entry, &v, &opts, &target](benchmark::State& state) {
-                                     lb::run_scenario(state, *target, entry, v, opts);
-                                   })
-          ->Iterations(static_cast<benchmark::IterationCount>(opts.retries))
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
+      auto* benchmark =
+          benchmark::RegisterBenchmark(fmt::format("{}/{}", entry.name, v).c_str(),
+                                       [&entry, &v, &opts, &target](benchmark::State& state) {
+                                         lb::run_scenario(state, *target, entry, v, opts);
+                                       })
+              ->Iterations(static_cast<benchmark::IterationCount>(opts.retries))
+              ->UseManualTime();
+      if (!early.time_unit) benchmark->Unit(benchmark::kMillisecond);
     }
   }
   // JSON, strictly: Google Benchmark's own reporter would write NaN for a _cv of a zero mean.
-  lb::strict_json_reporter json_display, json_file;
-  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(
-      early.format == "json" ? &json_display : nullptr,
-      early.out && early.out_format == "json" ? &json_file : nullptr);
+  const auto display = lb::make_gbench_reporter(early.format, lb::use_color(early), early.tabular);
+  lb::line_filter quiet(std::cerr, {"***WARNING*** Library was built as DEBUG",
+                                    "Failed to match any benchmarks against regex"});
+  std::ostream display_errors(&quiet);
+  display->SetErrorStream(&display_errors);
+  std::ostringstream file_text;
+  const auto file = early.out ? lb::make_gbench_reporter(early.out_format, false, false) : nullptr;
+  if (file) {
+    file->SetOutputStream(&file_text);
+    file->SetErrorStream(&file_text);
+  }
+  lb::tee_reporter tee(*display, file.get());
+  tee.SetErrorStream(&display_errors);  // where Google Benchmark says it matched nothing
+  const std::size_t ran = benchmark::RunSpecifiedBenchmarks(&tee);
   benchmark::Shutdown();
+  display_errors.flush();
+  std::cout.flush();
+  if (!std::cout) {
+    std::fprintf(stderr, "leakbench: cannot write standard output: %s\n", std::strerror(errno));
+    return 5;
+  }
+  if (ran > 0 && file) {
+    try {
+      lb::write_output(early.out_path, file_text.str());
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "leakbench: %s\n", e.what());
+      return 5;
+    }
+  }
   if (const int sig = lb::interrupted()) return 128 + sig;  // 130 for SIGINT, 143 for SIGTERM
   if (ran == 0) {
     std::fprintf(stderr, "leakbench: no benchmark matches --benchmark_filter=%s\n",

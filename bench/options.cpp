@@ -137,6 +137,33 @@ const std::vector<flag>& flags() {
   return f;
 }
 
+/// A value to show with `name` in a message.
+std::string_view help_example(std::string_view name) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> examples = {
+      {"--payload", "--payload=8MiB"},
+      {"--retries", "--retries=16"},
+      {"--warmup", "--warmup=2"},
+      {"--concurrency", "--concurrency=5"},
+      {"--depth", "--depth=3"},
+      {"--gc", "--gc=every:5"},
+      {"--broker", "--broker=redis://127.0.0.1:6379"},
+      {"--redis_cleanup", "--redis_cleanup=redis://127.0.0.1:6379"},
+      {"--max_rss", "--max_rss=4GiB"},
+      {"--series_out", "--series_out=series"},
+      {"--sample_interval_ms", "--sample_interval_ms=10"},
+      {"--inject_leak", "--inject_leak=64KiB"},
+      {"--attempt_timeout", "--attempt_timeout=120"},
+      {"--target", "--target=dramatiq"},
+      {"--dramatiq", "--dramatiq=fixed=/src/dramatiq"},
+      {"--python", "--python=/usr/bin/python3"},
+      {"--worker_timeout_ms", "--worker_timeout_ms=100"},
+      {"--console", "--console=gbench"}};
+  for (const auto& [flag, example] : examples) {
+    if (flag == name) return example;
+  }
+  return name;
+}
+
 std::string flag_list() {
   std::string names;
   for (const auto& f : flags()) names += fmt::format(" {}", f.name);
@@ -232,7 +259,11 @@ options parse_options(const std::vector<std::string_view>& args) {
     const auto& all = flags();
     const auto it =
         std::find_if(all.begin(), all.end(), [&](const flag& f) { return f.name == name; });
-    if (it == all.end() || eq == std::string_view::npos) {
+    if (it != all.end() && eq == std::string_view::npos) {
+      throw usage_error(fmt::format("{} takes its value after '=', not a space: e.g. {}", name,
+                                    help_example(name)));
+    }
+    if (it == all.end()) {
       throw usage_error(
           fmt::format("unknown argument '{}'; valid flags:{} (as --name=value) and "
                       "Google Benchmark's --benchmark_* (see --help)",
@@ -248,15 +279,36 @@ options parse_options(const std::vector<std::string_view>& args) {
     o.given.emplace_back(arg);
   }
   // A trend with a confidence interval needs three points after the warm-up.
-  if (!warmup_given && o.retries < o.warmup + 3) o.warmup = o.retries >= 3 ? o.retries - 3 : 0;
-  if (o.retries < o.warmup + 3) {
-    throw usage_error(
-        fmt::format("--retries={} with --warmup={}: the fit needs at least 3 "
-                    "retries after the warm-up",
-                    o.retries, o.warmup));
+  if (o.retries < 3) {
+    throw usage_error(fmt::format(
+        "--retries={}: a slope with a 95% interval needs at least 3 fitted retries; give "
+        "--retries=3 or more",
+        o.retries));
+  }
+  if (warmup_given && o.retries < o.warmup + 3) {
+    throw usage_error(fmt::format(
+        "--retries={} with --warmup={}: the fit needs at least 3 retries after the warm-up; "
+        "give --retries={} or more, or a smaller --warmup",
+        o.retries, o.warmup, o.warmup + 3));
+  }
+  if (!warmup_given && o.retries < o.warmup + 3) {
+    const std::size_t fits = o.retries - 3;
+    o.notes.push_back(fmt::format(
+        "--retries={} leaves room for a warm-up of {} {}, not the default {} (--warmup sets it)",
+        o.retries, fits, fits == 1 ? "retry" : "retries", o.warmup));
+    o.warmup = fits;
   }
   check_target(o);
-  if (o.max_rss == 0) o.max_rss = default_max_rss();
+  if (o.max_rss == 0) {
+    o.max_rss = default_max_rss();
+  } else if (const auto now = measure::current_rss(); o.max_rss <= now) {
+    const auto given = std::find_if(o.given.rbegin(), o.given.rend(), [](const std::string& a) {
+      return a.starts_with("--max_rss=");
+    });
+    throw usage_error(fmt::format("{}: below the {} leakbench itself runs with; no retry could run",
+                                  given != o.given.rend() ? *given : "--max_rss",
+                                  format_size(static_cast<double>(now))));
+  }
   return o;
 }
 
@@ -264,10 +316,12 @@ std::string options_help() {
   return R"(
 leakbench flags:
   --payload=SIZE          payload P per actor allocation (B, KiB, MiB, GiB; default 32MiB)
-  --retries=N             retries (iterations) per benchmark; Concurrent: rounds (default 20)
-  --warmup=N              leading retries left out of the trend fit (default 2)
-  --concurrency=K         messages in flight at once for Concurrent (default 5)
-  --depth=D               awaited call depth for DeepTraceback (default 3)
+  --retries=N             retries (iterations) per benchmark; Concurrent: rounds; 3 to 1000000,
+                          at least 3 more than the warm-up (default 20)
+  --warmup=N              leading retries left out of the trend fit, 0 to 1000000 (default 2;
+                          fewer when --retries leaves no room, said on stderr)
+  --concurrency=K         messages in flight at once for Concurrent, 1 to 256 (default 5)
+  --depth=D               awaited call depth for DeepTraceback, 1 to 10000 (default 3)
   --gc=off|every:N        cycle collector: never during a run, or every N attempts (default off)
   --broker=memory|URL     message broker: memory, or redis://[:password@]host:port[/db]
                           (each benchmark uses its own key prefix and removes it; default memory)
@@ -276,7 +330,7 @@ leakbench flags:
   --max_rss=SIZE          stop a benchmark before an attempt could pass this RSS
                           (default: current RSS + 3/4 of MemAvailable)
   --series_out=DIR        write each benchmark's samples to DIR/<Scenario>_<variant>.csv
-  --sample_interval_ms=N  background sampler interval for --series_out (default 10)
+  --sample_interval_ms=N  background sampler interval for --series_out, 1 to 60000 (default 10)
   --inject_leak=SIZE      every attempt also keeps SIZE bytes until its worker stops, in both
                           variants: a leak of known size, to prove a gate catches it (default 0)
   --attempt_timeout=S     fail a benchmark whose attempt (round) takes longer (default 120)

@@ -64,6 +64,8 @@ struct options {
   std::optional<brokers::redis_url> redis_cleanup;
   /// The flags as given, in order: what a benchmark's child leakbench is started with.
   std::vector<std::string> given;
+  /// What leakbench decided for the user and should say (one line each), e.g. a shorter warm-up.
+  std::vector<std::string> notes;
 };
 
 /// Parses `--name=value` flags; throws usage_error on an unknown flag or a bad value.

@@ -3,13 +3,14 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <string_view>
 
 #include "bench/counters.hpp"
 #include "bench/interrupt.hpp"
+#include "bench/output_file.hpp"
 #include "harness/measure/rss.hpp"
 
 namespace leakbench::bench {
@@ -28,10 +29,10 @@ void fail(benchmark::State& state, const std::string& why) {
 }
 
 // main() has created and checked the directory. Without a heap counter (a worker measured from
-// outside) the heap fields are left empty, the header kept.
+// outside) the heap fields are left empty, the header kept. Written whole or not at all.
 void write_series(const options& opts, const std::string& file_name, const run_record& rec) {
   const auto path = *opts.series_out / (file_name + ".csv");
-  std::ofstream out(path);
+  std::ostringstream out;
   out << "kind,time_s,retry,rss_bytes,heap_bytes,malloc_heap_bytes\n";
   const auto row = [&](const char* kind, std::string_view retry, const lm::sample& s) {
     const auto heap = rec.has_heap ? fmt::format("{},{}", s.heap, s.malloc_heap) : ",";
@@ -41,7 +42,7 @@ void write_series(const options& opts, const std::string& file_name, const run_r
   for (std::size_t i = 0; i < rec.points.size(); ++i)
     row("retry", std::to_string(i), rec.points[i]);
   for (const auto& s : rec.background) row("background", "", s);
-  if (!out) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+  write_output(path.string(), out.str());
 }
 
 }  // namespace

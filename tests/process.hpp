@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -21,8 +22,10 @@ namespace leakbench::test {
 /// redirected from and to files. Killed if it is still running when the object goes.
 class child_process {
  public:
+  /// `env`: NAME=VALUE entries that replace or add to this process's environment.
   child_process(const std::string& exe, std::vector<std::string> args, const std::string& in,
-                const std::string& out, const std::string& err) {
+                const std::string& out, const std::string& err,
+                const std::vector<std::string>& env = {}) {
     args.insert(args.begin(), exe);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -32,7 +35,19 @@ class child_process {
     posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv.data(), environ);
+    std::vector<std::string> entries;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string entry = *e;
+      const auto named = [&](const std::string& other) {
+        return other.substr(0, other.find('=')) == entry.substr(0, entry.find('='));
+      };
+      if (std::none_of(env.begin(), env.end(), named)) entries.push_back(entry);
+    }
+    entries.insert(entries.end(), env.begin(), env.end());
+    std::vector<char*> envp;
+    for (auto& e : entries) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error("cannot start " + exe);
   }
@@ -45,6 +60,7 @@ class child_process {
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
 
+  pid_t pid() const { return pid_; }
   /// Sends `sig` to the running program.
   void signal(int sig) const {
     if (pid_ > 0) ::kill(pid_, sig);

@@ -64,7 +64,9 @@ void sampler::run() {
   const auto start = clock::now();
   auto next = start;  // the first sample is due at once
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
+  // The first sample is taken even if stop() came before this thread ran: a series covers its
+  // start however short the run.
+  for (bool first = true; first || !stopping_; first = false) {
     lock.unlock();
     sample s;
     try {

@@ -24,11 +24,16 @@ struct leakbench_result {
 /// leakbench started as a user starts it (no shell), with JSON output into `dir`.
 class leakbench_process {
  public:
-  leakbench_process(std::vector<std::string> args, const std::filesystem::path& dir)
+  /// `env`: NAME=VALUE entries on top of this process's environment.
+  /// `keep_out`: an out.json already in `dir` is left for leakbench to replace (or keep).
+  leakbench_process(std::vector<std::string> args, const std::filesystem::path& dir,
+                    const std::vector<std::string>& env = {}, bool keep_out = false)
       : out_(dir / "out.json"),
         console_(dir / "stdout.txt"),
         err_(dir / "stderr.txt"),
-        child_(start(std::move(args))) {}
+        child_(start(std::move(args), env, keep_out)) {}
+  /// Its pid.
+  pid_t pid() const { return child_.pid(); }
 
   /// What it printed on standard output so far (the console table, a row per finished run).
   std::string console() const { return slurp(console_); }
@@ -53,11 +58,12 @@ class leakbench_process {
   }
 
  private:
-  child_process start(std::vector<std::string> args) {
-    std::filesystem::remove(out_);
+  child_process start(std::vector<std::string> args, const std::vector<std::string>& env,
+                      bool keep_out) {
+    if (!keep_out) std::filesystem::remove(out_);
     args.push_back("--benchmark_out=" + out_.string());
     args.push_back("--benchmark_out_format=json");
-    return child_process(LEAKBENCH_EXE, std::move(args), "/dev/null", console_, err_);
+    return child_process(LEAKBENCH_EXE, std::move(args), "/dev/null", console_, err_, env);
   }
 
   std::filesystem::path out_, console_, err_;
@@ -66,8 +72,9 @@ class leakbench_process {
 
 /// Runs leakbench to completion.
 inline leakbench_result run_leakbench(std::vector<std::string> args,
-                                      const std::filesystem::path& dir) {
-  return leakbench_process(std::move(args), dir).wait();
+                                      const std::filesystem::path& dir,
+                                      const std::vector<std::string>& env = {}) {
+  return leakbench_process(std::move(args), dir, env).wait();
 }
 
 /// Benchmarks by their name without Google Benchmark's suffixes: "Nested/leaky".

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -435,11 +437,14 @@ TEST_F(leakbench_run, sigint_stops_at_a_retry_boundary_and_leaves_valid_json_of_
   EXPECT_FALSE(benches.count("Nested/fixed")) << "never started, never reported";
 }
 
-TEST_F(leakbench_run, a_second_signal_exits_at_once) {
+TEST_F(leakbench_run, a_second_signal_exits_at_once_and_leaves_the_previous_json) {
   // One retry of 512 MiB takes seconds here: the first signal would wait for its end, the
-  // second does not.
+  // second does not. The JSON of the run before stays as it was: nothing half-written.
+  const std::string previous = R"({"benchmarks": []})";
+  std::ofstream(dir_.path() / "out.json") << previous;
   leakbench::test::leakbench_process p(
-      {"--payload=512MiB", "--retries=3", "--benchmark_filter=Single/leaky"}, dir_.path());
+      {"--payload=512MiB", "--retries=3", "--benchmark_filter=Single/leaky"}, dir_.path(), {},
+      /*keep_out=*/true);
   // Google Benchmark prints its header once running, after leakbench installed its handlers.
   while (p.errors().find("Running ") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -451,6 +456,56 @@ TEST_F(leakbench_run, a_second_signal_exits_at_once) {
   // 128 + the second signal, whichever of the two threads' handlers ran second.
   EXPECT_TRUE(r.exit_code == 130 || r.exit_code == 143) << r.exit_code << ": " << r.err;
   EXPECT_NE(r.err.find("leakbench: interrupted again: exiting now"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(dir_.path() / "out.json"), previous);
+}
+
+TEST_F(leakbench_run, an_output_that_cannot_be_written_is_one_line_and_exit_5) {
+  const auto full =
+      leakbench::test::run_process(LEAKBENCH_EXE,
+                                   {"--payload=64KiB", "--retries=3",
+                                    "--benchmark_filter=Single/fixed", "--benchmark_out=/dev/full"},
+                                   dir_.path());
+  EXPECT_EQ(full.exit_code, 5) << full.err;
+  EXPECT_NE(full.err.find("leakbench: cannot write /dev/full: No space left on device"),
+            std::string::npos)
+      << full.err;
+}
+
+TEST_F(leakbench_run, a_file_too_large_to_write_leaves_the_previous_one_whole) {
+  // RLIMIT_FSIZE makes every write past 2 KiB fail (EFBIG), as a full disk would: the JSON of
+  // the run before must survive, not be replaced by a truncated one.
+  const auto out = dir_.path() / "out.json";
+  const std::string previous = R"({"benchmarks": []})";
+  std::ofstream(out) << previous;
+  rlimit saved{};
+  ::getrlimit(RLIMIT_FSIZE, &saved);
+  rlimit small = saved;
+  small.rlim_cur = 2048;
+  ::setrlimit(RLIMIT_FSIZE, &small);  // inherited by the process started next
+  leakbench::test::leakbench_process p(
+      {"--payload=64KiB", "--retries=3", "--benchmark_filter=Single/fixed"}, dir_.path(), {},
+      /*keep_out=*/true);
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  const auto r = p.wait();
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("leakbench: cannot write " + out.string() + ": File too large"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(out), previous);
+  for (const auto& f : fs::directory_iterator(dir_.path())) {
+    EXPECT_FALSE(f.path().filename().string().starts_with(".out.json.")) << "a temporary left";
+  }
+}
+
+TEST_F(leakbench_run, a_filter_matching_nothing_says_so_once_and_keeps_the_previous_json) {
+  const std::string previous = R"({"benchmarks": []})";
+  std::ofstream(dir_.path() / "out.json") << previous;
+  leakbench::test::leakbench_process p({"--benchmark_filter=NoSuchScenario"}, dir_.path(), {},
+                                       /*keep_out=*/true);
+  const auto r = p.wait();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "leakbench: no benchmark matches --benchmark_filter=NoSuchScenario\n");
+  EXPECT_EQ(slurp(dir_.path() / "out.json"), previous);
 }
 
 TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
@@ -462,7 +517,10 @@ TEST_F(leakbench_run, bad_flags_give_one_line_and_exit_code_2) {
         // only after the run.
         "--benchmark_format=xml", "--benchmark_out_format=yaml", "--benchmark_repetitions=-3",
         "--benchmark_repetitions=0", "--benchmark_out=/nonexistent/dir/out.json",
-        "--benchmark_list_tests=maybe"}) {
+        "--benchmark_list_tests=maybe", "--benchmark_time_unit=xx", "--benchmark_color=purple",
+        "--benchmark_counters_tabular=perhaps", "--benchmark_display_aggregates_only=maybe",
+        "--benchmark_min_warmup_time=0.5", "--benchmark_min_time=1", "--benchmark_out=/tmp",
+        "--v=loud", "--payload", "--retries=1", "--max_rss=1KiB"}) {
     const auto r = run({bad});
     EXPECT_EQ(r.exit_code, 2) << bad;
     EXPECT_EQ(line_count(r.err), 1) << bad << ": " << r.err;

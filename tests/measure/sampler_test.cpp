@@ -60,15 +60,20 @@ TEST(sampler, stays_within_capacity_by_decimating_evenly) {
   }
 }
 
-TEST(sampler, restarts_cleanly) {
-  lm::sampler s({.interval = 1ms, .capacity = 64});
+TEST(sampler, a_restart_drops_the_old_series) {
+  lm::sampler s({.interval = 1ms, .capacity = 256});
   s.start();
-  ASSERT_TRUE(wait_for_samples(s, 3));
+  ASSERT_TRUE(wait_for_samples(s, 30));
+  const auto restarted = std::chrono::steady_clock::now();
   s.start();  // restart: the old series is dropped, a new one begins
-  EXPECT_LT(s.samples().size(), 64u);
-  ASSERT_TRUE(wait_for_samples(s, 2));
   s.stop();
+  const auto elapsed = std::chrono::steady_clock::now() - restarted;
+  const auto samples = s.samples();
+  ASSERT_GE(samples.size(), 1u) << "a series always has its first sample";
+  EXPECT_LT(samples.size(), 30u) << "the 30 samples of the first series are gone";
+  for (const auto& sample : samples) EXPECT_LE(sample.time, elapsed);
   s.stop();  // idempotent
+  EXPECT_EQ(s.samples().size(), samples.size());
 }
 
 TEST(sampler, rejects_bad_options) {

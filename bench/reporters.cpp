@@ -1,0 +1,75 @@
+#include "bench/reporters.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "bench/strict_json_reporter.hpp"
+
+namespace leakbench::bench {
+
+bool tee_reporter::ReportContext(const Context& context) {
+  bool ok = display_.ReportContext(context);
+  if (file_ != nullptr) ok = file_->ReportContext(context) && ok;
+  return ok;
+}
+
+void tee_reporter::ReportRuns(const std::vector<Run>& runs) {
+  display_.ReportRuns(runs);
+  if (file_ != nullptr) file_->ReportRuns(runs);
+}
+
+void tee_reporter::Finalize() {
+  display_.Finalize();
+  if (file_ != nullptr) file_->Finalize();
+}
+
+int line_filter::overflow(int c) {
+  if (c == traits_type::eof()) return 0;
+  line_ += static_cast<char>(c);
+  if (c == '\n') flush_line();
+  return c;
+}
+
+int line_filter::sync() {
+  out_.flush();
+  return 0;
+}
+
+void line_filter::flush_line() {
+  if (line_.empty()) return;
+  bool dropped = false;
+  for (const auto& d : drop_) dropped = dropped || line_.starts_with(d);
+  if (!dropped) out_ << line_;
+  line_.clear();
+}
+
+std::unique_ptr<benchmark::BenchmarkReporter> make_gbench_reporter(const std::string& format,
+                                                                    bool color, bool tabular) {
+  if (format == "json") return std::make_unique<strict_json_reporter>();
+  if (format == "csv") {
+    // Deprecated in Google Benchmark 1.7, still its --benchmark_format=csv: kept while it is.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    return std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+  }
+  int opts = benchmark::ConsoleReporter::OO_None;
+  if (color) opts |= benchmark::ConsoleReporter::OO_Color;
+  if (tabular) opts |= benchmark::ConsoleReporter::OO_Tabular;
+  return std::make_unique<benchmark::ConsoleReporter>(
+      static_cast<benchmark::ConsoleReporter::OutputOptions>(opts));
+}
+
+bool use_color(const early_flags& early) {
+  if (early.color != "auto") {
+    for (const char* yes : {"true", "yes", "1", "t", "y", "on"}) {
+      if (early.color == yes) return true;
+    }
+    return false;
+  }
+  const char* no_color = std::getenv("NO_COLOR");
+  return ::isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || *no_color == '\0');
+}
+
+}  // namespace leakbench::bench
