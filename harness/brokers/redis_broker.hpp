@@ -82,23 +82,33 @@ class redis_broker final : public broker {
  private:
   class lease;  // a pooled connection, returned on destruction
   lease connection();
+  /// Runs `step(redis_connection&)` on a pooled connection, once more if that connection is
+  /// lost (retry_once): only for steps that are safe to repeat.
+  template <class Step>
+  auto repeatable(Step&& step);
   std::string key(std::string_view kind, std::string_view name = {}) const;
   std::string inflight_key(std::string_view queue) const;
-  /// Enqueues `body`, settling `settle_body` out of `settle_from` in the same step if given;
-  /// false (nothing done) if that body is not in flight.
+  /// What makes a push safe to repeat: the body it settles must still be in flight, or its
+  /// token must not have been pushed yet.
+  struct push_check {
+    std::string_view settle_from;  ///< in-flight list to settle `settle_body` out of
+    std::string_view settle_body;
+    std::string_view token;  ///< a plain enqueue's token (next_token())
+  };
+  /// Enqueues `body`; false (nothing done) if the body to settle is not in flight.
   bool push(redis_connection& c, std::string_view queue, std::string_view body,
-            std::string_view settle_from, std::string_view settle_body,
-            std::chrono::milliseconds delay);
+            std::chrono::milliseconds delay, const push_check& check);
+  std::string next_token();
   /// Runs a settling step (true: settled; false: not in flight), once more on a fresh
-  /// connection if the connection was lost; if it is lost again, the delivery is remembered
-  /// and requeued by the next consume that reaches the server.
+  /// connection if the connection was lost (finding it gone then is success); if it is lost
+  /// again, the delivery is remembered and requeued by the next consume that reaches the server.
   using settle_op = std::function<bool(redis_connection&)>;
   void settle(const delivery& d, const settle_op& op);
   std::size_t requeue_unsettled(redis_connection& c);
   void beat();
   void say_left(const char* why) const;
   /// Moves `worker`'s in-flight messages back to their queues and forgets the worker.
-  std::size_t requeue_inflight_of(const std::string& worker);
+  std::size_t requeue_inflight_of(redis_connection& c, const std::string& worker);
 
   const redis_url url_;
   const redis_options opts_;
@@ -110,6 +120,7 @@ class redis_broker final : public broker {
   std::mutex registered_mutex_;
   std::set<std::string> registered_;  // queues whose in-flight list is in the registry
   std::atomic<std::uint64_t> wakes_{0};
+  std::atomic<std::uint64_t> enqueues_{0};  // numbers the enqueue tokens
   std::mutex blocked_mutex_;
   std::set<long long> blocked_;  // CLIENT IDs of consumers in (or entering) BLMOVE
   std::mutex unsettled_mutex_;

@@ -116,9 +116,7 @@ std::string redis_url::describe() const {
 }
 
 redis_connection::redis_connection(redis_url url, redis_timeouts timeouts)
-    : url_(std::move(url)), timeouts_(timeouts) {
-  connect();
-}
+    : url_(std::move(url)), timeouts_(timeouts) {}
 
 redis_connection::~redis_connection() {
   if (ctx_ != nullptr) redisFree(ctx_);

@@ -52,12 +52,13 @@ struct redis_timeouts {
   std::chrono::milliseconds io{2000};
 };
 
-/// One hiredis connection (not thread-safe): connects, authenticates and selects the db, runs
-/// commands, and reconnects on the next command after an I/O failure. Every failure throws
-/// broker_error with one line that names the server: connection_lost for the connection, plain
-/// broker_error for an error reply.
+/// One hiredis connection (not thread-safe): connects, authenticates and selects the db on its
+/// first command, runs commands, and reconnects on the next command after an I/O failure. Every
+/// failure throws broker_error with one line that names the server: connection_lost for the
+/// connection, plain broker_error for an error reply.
 class redis_connection {
  public:
+  /// Connects on the first command, so that a retry covers connecting too.
   redis_connection(redis_url url, redis_timeouts timeouts);
   ~redis_connection();
   redis_connection(const redis_connection&) = delete;
@@ -81,5 +82,18 @@ class redis_connection {
   redisContext* ctx_ = nullptr;  // null while disconnected
   long long client_id_ = -1;     // -1 until asked, and after a reconnect
 };
+
+/// Runs `step(c)` and, if the connection is lost, once more on `c`, which reconnects: the one
+/// retry of every step that is safe to repeat (whether the lost try ran on the server is
+/// unknown). A second loss is thrown as it is.
+template <class Step>
+auto retry_once(redis_connection& c, Step&& step) -> decltype(step(c)) {
+  try {
+    return step(c);
+  } catch (const connection_lost&) {
+    // The connection is dropped: the next command connects afresh.
+  }
+  return step(c);
+}
 
 }  // namespace leakbench::brokers

@@ -9,6 +9,7 @@
 
 #include "harness/measure/sanitizer.hpp"
 #include "tests/bench/leakbench_process.hpp"
+#include "tests/redis/broker_fixture.hpp"
 #include "tests/redis/redis_server.hpp"
 
 namespace lt = leakbench::test;
@@ -105,6 +106,23 @@ TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
   EXPECT_NE(r.err.find("leakbench: redis: left the keys of leakbench:"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("--redis_cleanup=" + server.url() + "/0"), std::string::npos) << r.err;
+}
+
+TEST(leakbench_redis, a_connection_killed_under_the_start_up_probe_does_not_fail_the_run) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  auto admin = server.connect();
+  admin.command({"CLIENT", "PAUSE", "60000", "WRITE"});
+  auto run = lt::leakbench_process({"--payload=64KiB", "--retries=3",
+                                    "--benchmark_filter=Single/fixed", "--broker=" + server.url()},
+                                   dir.path());
+  // The probe's first write (its heartbeat) is held, and its connection killed under it.
+  EXPECT_EQ(lt::kill_clients_held_in_a_write(admin), 1);
+  const auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  EXPECT_EQ(r.report.at("benchmarks").size(), 1u);
+  EXPECT_EQ(admin.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
 }
 
 namespace {

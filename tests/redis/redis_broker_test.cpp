@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/redis/broker_fixture.hpp"
 #include "tests/redis/redis_server.hpp"
 #include "tests/runtime/worker_fixture.hpp"
 
@@ -14,27 +15,9 @@ namespace br = leakbench::brokers;
 namespace lt = leakbench::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-br::redis_options fast(std::string prefix = "") {
-  br::redis_options o;
-  o.prefix = std::move(prefix);
-  o.timeouts = {.connect = 1000ms, .io = 1000ms};
-  o.heartbeat = 50ms;
-  o.dead_after = 300ms;
-  return o;
-}
-
-br::redis_broker make_broker(const lt::redis_server& s, br::redis_options o = fast()) {
-  return br::redis_broker(br::redis_url::parse(s.url()), std::move(o));
-}
-
-long long key_count(const lt::redis_server& s, const std::string& pattern) {
-  auto c = s.connect();
-  return static_cast<long long>(c.command({"KEYS", pattern}).elements.size());
-}
-
-}  // namespace
+using lt::fast;
+using lt::key_count;
+using lt::make_broker;
 
 TEST(redis_url, parses_host_port_password_and_db) {
   const auto u = br::redis_url::parse("redis://:s3cret@127.0.0.1:6380/2");
