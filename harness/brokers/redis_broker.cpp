@@ -137,8 +137,21 @@ std::string redis_broker::key(std::string_view kind, std::string_view name) cons
                       : fmt::format("{}:{}:{}", prefix_, kind, name);
 }
 
-std::string redis_broker::inflight_key(std::string_view queue) const {
-  return fmt::format("{}:inflight:{}:{}", prefix_, worker_id_, queue);
+std::string redis_broker::inflight_key(std::string_view queue, std::uint64_t slot) const {
+  return fmt::format("{}:inflight:{}:{}:{}", prefix_, worker_id_, slot, queue);
+}
+
+std::uint64_t redis_broker::take_slot() {
+  std::lock_guard lock(slots_mutex_);
+  if (free_slots_.empty()) return slots_++;
+  const std::uint64_t slot = *free_slots_.begin();
+  free_slots_.erase(free_slots_.begin());
+  return slot;
+}
+
+void redis_broker::free_slot(std::uint64_t slot) {
+  std::lock_guard lock(slots_mutex_);
+  free_slots_.insert(slot);
 }
 
 void redis_broker::beat() {
@@ -177,13 +190,15 @@ void redis_broker::settle(const delivery& d, const settle_op& op) {
     });
   } catch (const connection_lost&) {
     std::lock_guard lock(unsettled_mutex_);
-    unsettled_.push_back(d);  // still in our in-flight list: requeued once the server answers
+    unsettled_.push_back(d);  // still in its in-flight list: requeued once the server answers
     throw;
   }
-  // A retry that finds the message gone: the lost first try did settle it.
+  // A retry that finds the message gone: the lost first try did settle it. A first try that
+  // does not (settled twice) leaves the slot alone: it is not this call's to give back.
   if (!settled && tries == 1) {
     throw broker_error(fmt::format("delivery on queue '{}' is not in flight", d.queue));
   }
+  free_slot(d.tag);
 }
 
 std::size_t redis_broker::requeue_unsettled(redis_connection& c) {
@@ -196,9 +211,10 @@ std::size_t redis_broker::requeue_unsettled(redis_connection& c) {
   for (std::size_t i = 0; i < pending.size(); ++i) {
     try {
       moved += static_cast<std::size_t>(
-          c.command({"EVAL", k_requeue, "2", inflight_key(pending[i].queue),
+          c.command({"EVAL", k_requeue, "2", inflight_key(pending[i].queue, pending[i].tag),
                      key("queue", pending[i].queue), pending[i].body})
               .integer);
+      free_slot(pending[i].tag);
     } catch (const broker_error&) {
       std::lock_guard lock(unsettled_mutex_);
       unsettled_.insert(unsettled_.end(), pending.begin() + static_cast<std::ptrdiff_t>(i),
@@ -224,20 +240,30 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
                                               std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
   const std::uint64_t wakes = wakes_.load();
+  // A slot of its own: the in-flight list the delivery will sit in holds nothing else until it
+  // is settled, so a lost move can be checked there.
+  struct held_slot {
+    redis_broker& b;
+    const std::uint64_t slot;
+    bool delivered = false;
+    ~held_slot() {
+      if (!delivered) b.free_slot(slot);
+    }
+  } held{*this, take_slot()};
   const std::string ready = key("queue", queue), delayed = key("delayed", queue);
-  const std::string inflight = inflight_key(queue);
+  const std::string inflight = inflight_key(queue, held.slot);
   auto c = connection();
   {
-    // Registered (once per queue) so that whoever finds this broker dead knows which queue its
+    // Registered (once per list) so that whoever finds this broker dead knows which queue its
     // in-flight messages belong to.
     std::lock_guard lock(registered_mutex_);
-    if (registered_.insert(std::string(queue)).second) {
+    if (registered_.insert(inflight).second) {
       try {
         retry_once(*c, [&](redis_connection& r) {
           r.command({"HSET", key("inflight"), inflight, queue});
         });
       } catch (...) {
-        registered_.erase(std::string(queue));
+        registered_.erase(inflight);
         throw;
       }
     }
@@ -245,54 +271,68 @@ std::optional<delivery> redis_broker::consume(std::string_view queue,
   // Lost settles, if any: the server answers again, give them back (each checks its message is
   // still in flight, so a retry puts none back twice).
   retry_once(*c, [&](redis_connection& r) { return requeue_unsettled(r); });
+  bool lost = false;  // one lost move is checked and waited again; a second is thrown
   for (;;) {
     if (closed_.load() || wakes_.load() != wakes) return std::nullopt;
     const long long next_eta = retry_once(*c, [&](redis_connection& r) {
-      return r.command({"EVAL", k_promote, "2", delayed, ready}).integer;
+      return r.command({"EVAL", k_promote, "3", delayed, ready, inflight}).integer;
     });
     auto block = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (next_eta >= 0) block = std::min(block, std::chrono::milliseconds(next_eta));
-    // BLMOVE's timeout 0 means forever: a non-blocking LMOVE stands in for it.
     redis_value got;
-    if (block.count() >= 1) {
-      // Registered before the wake generation is checked: a waker that missed the check sees
-      // the registration and unblocks it, even if BLMOVE is not on the server yet.
-      const long long id = retry_once(*c, [](redis_connection& r) { return r.client_id(); });
-      {
-        std::lock_guard lock(blocked_mutex_);
-        blocked_.insert(id);
-      }
-      struct unregister {
-        redis_broker& b;
-        long long id;
-        ~unregister() {
-          std::lock_guard lock(b.blocked_mutex_);
-          b.blocked_.erase(id);
-        }
-      } const registered{*this, id};
-      if (wakes_.load() != wakes) return std::nullopt;
-      got = c->blocking_command({"BLMOVE", ready, inflight, "LEFT", "RIGHT", seconds_arg(block)},
-                                block);
-    } else {
-      got = c->command({"LMOVE", ready, inflight, "LEFT", "RIGHT"});
+    try {
+      got = move(*c, ready, inflight, block, wakes);
+    } catch (const connection_lost&) {
+      if (lost) throw;
+      lost = true;
+      // Not repeated blindly: had it moved a message, a second would move another. The slot's
+      // list holds the message if it did.
+      got = retry_once(*c, [&](redis_connection& r) {
+        return r.command({"LINDEX", inflight, "0"});
+      });
     }
-    if (got.type == redis_value::kind::string) return delivery{std::string(queue), got.str, 0};
+    if (got.type == redis_value::kind::string) {
+      held.delivered = true;
+      return delivery{std::string(queue), got.str, held.slot};
+    }
     if (clock::now() >= deadline) return std::nullopt;
   }
 }
 
-// BLMOVE and LMOVE are not repeated: if a lost one did move a message, a second would move
-// another, and the first would sit in this broker's in-flight list with nobody to settle it.
+redis_value redis_broker::move(redis_connection& c, const std::string& ready,
+                               const std::string& inflight, std::chrono::milliseconds block,
+                               std::uint64_t wakes) {
+  // BLMOVE's timeout 0 means forever: a non-blocking LMOVE stands in for it.
+  if (block.count() < 1) return c.command({"LMOVE", ready, inflight, "LEFT", "RIGHT"});
+  // Registered before the wake generation is checked: a waker that missed the check sees
+  // the registration and unblocks it, even if BLMOVE is not on the server yet.
+  const long long id = retry_once(c, [](redis_connection& r) { return r.client_id(); });
+  {
+    std::lock_guard lock(blocked_mutex_);
+    blocked_.insert(id);
+  }
+  struct unregister {
+    redis_broker& b;
+    long long id;
+    ~unregister() {
+      std::lock_guard lock(b.blocked_mutex_);
+      b.blocked_.erase(id);
+    }
+  } const registered{*this, id};
+  if (wakes_.load() != wakes) return {};
+  return c.blocking_command({"BLMOVE", ready, inflight, "LEFT", "RIGHT", seconds_arg(block)},
+                            block);
+}
 
 void redis_broker::ack(const delivery& d) {
   settle(d, [&](redis_connection& c) {
-    return c.command({"LREM", inflight_key(d.queue), "1", d.body}).integer == 1;
+    return c.command({"LREM", inflight_key(d.queue, d.tag), "1", d.body}).integer == 1;
   });
 }
 
 void redis_broker::retry(const delivery& d, const message& next, std::chrono::milliseconds delay) {
   const std::string body = encode(next);
-  const std::string from = inflight_key(d.queue);
+  const std::string from = inflight_key(d.queue, d.tag);
   settle(d, [&](redis_connection& c) {
     return push(c, next.queue, body, delay, {.settle_from = from, .settle_body = d.body});
   });
@@ -302,8 +342,8 @@ void redis_broker::dead_letter(const delivery& d, std::string reason) {
   const std::string entry = nlohmann::json{{"body", d.body}, {"reason", std::move(reason)}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);  // a body may not be UTF-8
   settle(d, [&](redis_connection& c) {
-    return c.command(
-                {"EVAL", k_dead, "2", inflight_key(d.queue), key("dead", d.queue), d.body, entry})
+    return c.command({"EVAL", k_dead, "2", inflight_key(d.queue, d.tag), key("dead", d.queue),
+                      d.body, entry})
                .integer == 1;
   });
 }

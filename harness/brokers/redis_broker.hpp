@@ -40,10 +40,11 @@ struct prefix_cleanup {
 };
 
 /// The Redis broker on hiredis. A consumed message moves atomically (BLMOVE) from its queue to
-/// this broker's in-flight list and leaves it when settled, so a crash never loses it; delayed
-/// messages wait in a sorted set by eta and a Lua script moves the due ones; a consumer blocks
-/// in BLMOVE until a message arrives or the next eta, never polling. Each broker heartbeats; at
-/// start-up, messages in the in-flight lists of dead brokers (same prefix) are requeued.
+/// an in-flight list of this broker's, one per consumer slot, and leaves it when settled, so a
+/// crash never loses it and a lost BLMOVE can be checked there; delayed messages wait in a
+/// sorted set by eta and a Lua script moves the due ones; a consumer blocks in BLMOVE until a
+/// message arrives or the next eta, never polling. Each broker heartbeats; at start-up,
+/// messages in the in-flight lists of dead brokers (same prefix) are requeued.
 class redis_broker final : public broker {
  public:
   /// Connects (throws broker_error with one line if the server is unreachable), recovers what
@@ -87,7 +88,13 @@ class redis_broker final : public broker {
   template <class Step>
   auto repeatable(Step&& step);
   std::string key(std::string_view kind, std::string_view name = {}) const;
-  std::string inflight_key(std::string_view queue) const;
+  /// The in-flight list of one consumer slot: a delivery's alone until it is settled.
+  std::string inflight_key(std::string_view queue, std::uint64_t slot) const;
+  std::uint64_t take_slot();
+  void free_slot(std::uint64_t slot);
+  /// One BLMOVE (LMOVE if `block` is under 1 ms) from `ready` to `inflight`; nil if woken.
+  redis_value move(redis_connection& c, const std::string& ready, const std::string& inflight,
+                   std::chrono::milliseconds block, std::uint64_t wakes);
   /// What makes a push safe to repeat: the body it settles must still be in flight, or its
   /// token must not have been pushed yet.
   struct push_check {
@@ -118,7 +125,10 @@ class redis_broker final : public broker {
   std::vector<std::unique_ptr<redis_connection>> idle_;
   std::atomic<bool> closed_{false};
   std::mutex registered_mutex_;
-  std::set<std::string> registered_;  // queues whose in-flight list is in the registry
+  std::set<std::string> registered_;  // in-flight lists in the registry
+  std::mutex slots_mutex_;
+  std::set<std::uint64_t> free_slots_;  // slots whose in-flight list is empty
+  std::uint64_t slots_ = 0;             // slots made so far
   std::atomic<std::uint64_t> wakes_{0};
   std::atomic<std::uint64_t> enqueues_{0};  // numbers the enqueue tokens
   std::mutex blocked_mutex_;

@@ -28,8 +28,11 @@ if delay <= 0 then redis.call('RPUSH', KEYS[1], ARGV[1])
 else redis.call('ZADD', KEYS[2], now + delay, ARGV[1]) end
 return 1)";
 
-// KEYS: delayed, queue. Moves due messages; returns ms until the next eta, or -1.
+// KEYS: delayed, queue, a consumer slot's in-flight list. Moves due messages, and whatever a
+// lost move left in the slot's list (empty until its consumer gets a message) back to the
+// queue's head; returns ms until the next eta, or -1.
 inline const std::string k_promote = std::string(k_now) + R"(
+while redis.call('LMOVE', KEYS[3], KEYS[2], 'RIGHT', 'LEFT') do end
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
   redis.call('RPUSH', KEYS[2], m)

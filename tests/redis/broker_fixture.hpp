@@ -1,8 +1,13 @@
 #pragma once
 
+#include <hiredis/hiredis.h>
+
 #include <chrono>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness/brokers/redis_broker.hpp"
 #include "tests/redis/redis_server.hpp"
@@ -51,6 +56,40 @@ inline long long kill_clients_held_in_a_write(brokers::redis_connection& admin,
   const long long killed = kill_clients(admin);
   admin.command({"CLIENT", "UNPAUSE"});
   return killed;
+}
+
+/// The CLIENT ID of the one client blocked in a command (BLMOVE), waiting until there is one.
+inline long long blocked_client_id(brokers::redis_connection& admin) {
+  while (blocked_clients(admin) < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string list = admin.command({"CLIENT", "LIST", "TYPE", "normal"}).str;
+  std::istringstream lines(list);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" flags=b ") != std::string::npos) return std::stoll(line.substr(3));
+  }
+  throw std::runtime_error("no blocked client in CLIENT LIST: " + list);
+}
+
+/// Sends `commands` to `s` in one write, so that the server runs them back to back (a blocked
+/// client served by the first is still waiting for its reply when the second runs).
+inline void pipelined(const redis_server& s,
+                      const std::vector<std::vector<std::string>>& commands) {
+  redisContext* c = redisConnect("127.0.0.1", s.port());
+  if (c == nullptr || c->err != 0) throw std::runtime_error("cannot connect for a pipeline");
+  for (const auto& args : commands) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
+  }
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    void* reply = nullptr;
+    if (redisGetReply(c, &reply) != REDIS_OK) break;
+    freeReplyObject(reply);
+  }
+  redisFree(c);
 }
 
 }  // namespace leakbench::test

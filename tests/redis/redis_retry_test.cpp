@@ -74,3 +74,36 @@ TEST(redis_broker, an_enqueue_whose_reply_is_lost_is_retried_and_queued_once) {
   auto c = server.connect();
   EXPECT_EQ(c.command({"LLEN", b.prefix() + ":queue:q"}).integer, 1);
 }
+
+TEST(redis_broker, a_consume_whose_blmove_is_killed_while_blocked_blocks_again) {
+  lt::redis_server server;
+  auto b = lt::make_broker(server);
+  auto admin = server.connect();
+  auto waiting = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
+  lt::blocked_client_id(admin);  // in BLMOVE now
+  EXPECT_EQ(lt::kill_clients(admin), 1);
+  b.enqueue(rt::message::make("q", "after"));
+  const auto d = waiting.get();  // the lost BLMOVE moved nothing: it waits again, and gets it
+  ASSERT_TRUE(d);
+  EXPECT_EQ(rt::decode(d->body).actor, "after");
+  b.ack(*d);
+  EXPECT_TRUE(b.join("q", 0ms));
+}
+
+TEST(redis_broker, a_consume_whose_reply_is_lost_finds_its_message_in_its_in_flight_list) {
+  lt::redis_server server;
+  auto b = lt::make_broker(server);
+  auto admin = server.connect();
+  auto waiting = std::async(std::launch::async, [&] { return b.consume("q", 60s); });
+  const long long consumer = lt::blocked_client_id(admin);
+  // The push serves the blocked BLMOVE (the message moves to the in-flight list) and the kill
+  // runs before the server writes the reply: the command ran, its reply is lost.
+  const std::string body = rt::encode(rt::message::make("q", "moved"));
+  lt::pipelined(server, {{"RPUSH", b.prefix() + ":queue:q", body},
+                         {"CLIENT", "KILL", "ID", std::to_string(consumer)}});
+  const auto d = waiting.get();
+  ASSERT_TRUE(d) << "the message was left in flight with nobody to settle it";
+  EXPECT_EQ(d->body, body);
+  b.ack(*d);
+  EXPECT_TRUE(b.join("q", 0ms)) << "nothing left queued or in flight";
+}
