@@ -81,12 +81,32 @@ class redis_broker final : public broker {
   const std::string& worker_id() const { return worker_id_; }
 
  private:
-  class lease;  // a pooled connection, returned on destruction
+  /// A pooled connection, returned to the pool on destruction.
+  class lease {
+   public:
+    lease(redis_broker& owner, std::unique_ptr<redis_connection> c)
+        : owner_(owner), c_(std::move(c)) {}
+    ~lease() {
+      std::lock_guard lock(owner_.pool_mutex_);
+      owner_.idle_.push_back(std::move(c_));  // a broken one reconnects on its next command
+    }
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    redis_connection* operator->() { return c_.get(); }
+    redis_connection& operator*() { return *c_; }
+
+   private:
+    redis_broker& owner_;
+    std::unique_ptr<redis_connection> c_;
+  };
   lease connection();
   /// Runs `step(redis_connection&)` on a pooled connection, once more if that connection is
   /// lost (retry_once): only for steps that are safe to repeat.
   template <class Step>
-  auto repeatable(Step&& step);
+  auto repeatable(Step&& step) {
+    auto c = connection();
+    return retry_once(*c, step);
+  }
   std::string key(std::string_view kind, std::string_view name = {}) const;
   /// The in-flight list of one consumer slot: a delivery's alone until it is settled.
   std::string inflight_key(std::string_view queue, std::uint64_t slot) const;

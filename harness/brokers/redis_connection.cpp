@@ -202,4 +202,19 @@ redis_value redis_connection::blocking_command(const std::vector<std::string_vie
   }
 }
 
+/// Deletes every key matching `pattern`; returns how many.
+std::size_t unlink_matching(redis_connection& c, const std::string& pattern) {
+  std::size_t n = 0;
+  std::string cursor = "0";
+  do {
+    const auto page = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "500"});
+    cursor = page.elements.at(0).str;
+    for (const auto& k : page.elements.at(1).elements) {
+      c.command({"UNLINK", k.str});
+      ++n;
+    }
+  } while (cursor != "0");
+  return n;
+}
+
 }  // namespace leakbench::brokers

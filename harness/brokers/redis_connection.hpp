@@ -83,6 +83,9 @@ class redis_connection {
   long long client_id_ = -1;     // -1 until asked, and after a reconnect
 };
 
+/// Deletes every key matching `pattern` (SCAN and UNLINK); returns how many.
+std::size_t unlink_matching(redis_connection& c, const std::string& pattern);
+
 /// Runs `step(c)` and, if the connection is lost, once more on `c`, which reconnects: the one
 /// retry of every step that is safe to repeat (whether the lost try ran on the server is
 /// unknown). A second loss is thrown as it is.
