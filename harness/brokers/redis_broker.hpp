@@ -74,7 +74,8 @@ class redis_broker final : public broker {
   void remove_keys();
   /// Removes the keys of every `leakbench:<hex>` prefix on the server whose newest heartbeat
   /// is older than `dead_after` (or that has none): what a killed leakbench leaves behind.
-  /// Live prefixes are reported and kept.
+  /// Heartbeats are leakbench's (`<prefix>:heartbeats`) and those of Dramatiq workers using
+  /// the prefix as their namespace (`<prefix>:__heartbeats__`). Live prefixes are kept.
   static std::vector<prefix_cleanup> remove_dead_prefixes(const redis_url& url,
                                                           const redis_options& opts = {});
   const std::string& prefix() const { return prefix_; }
