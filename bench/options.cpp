@@ -198,8 +198,9 @@ leakbench flags:
   --sample_interval_ms=N  background sampler interval for --series_out (default 10)
   --inject_leak=SIZE      every attempt also keeps SIZE bytes until its worker stops, in both
                           variants: a leak of known size, to prove a gate catches it (default 0)
-Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable, 130/143 stopped by
-SIGINT/SIGTERM (what finished is in the output; a second signal exits at once).
+Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 the broker cannot be used (its line
+names why: unreachable, authentication refused, out of memory, killed connection), 130/143
+stopped by SIGINT/SIGTERM (what finished is in the output; a second signal exits at once).
 )";
 }
 

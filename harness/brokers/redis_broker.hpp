@@ -47,8 +47,8 @@ struct prefix_cleanup {
 /// messages in the in-flight lists of dead brokers (same prefix) are requeued.
 class redis_broker final : public broker {
  public:
-  /// Connects (throws broker_error with one line if the server is unreachable), recovers what
-  /// dead workers left in flight and starts the heartbeat.
+  /// Connects (throws broker_error with one line naming the cause if the server cannot be
+  /// used), recovers what dead workers left in flight and starts the heartbeat.
   redis_broker(redis_url url, redis_options opts = {});
   /// Stops the heartbeat; requeues this broker's in-flight messages, or with
   /// remove_keys_on_close removes every key of the prefix.

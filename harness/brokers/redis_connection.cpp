@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <memory>
 #include <stdexcept>
@@ -51,6 +52,17 @@ redis_value convert(const redisReply& r) {
       break;  // nil
   }
   return v;
+}
+
+/// The cause an error reply names; plain error if none of those leakbench tells apart.
+broker_cause cause_of(std::string_view reply) {
+  for (std::string_view auth :
+       {"NOAUTH ", "WRONGPASS ", "ERR AUTH <password> called without any password configured",
+        "ERR Client sent AUTH, but no password is set"}) {
+    if (reply.starts_with(auth)) return broker_cause::auth_refused;
+  }
+  if (reply.starts_with("OOM ")) return broker_cause::out_of_memory;
+  return broker_cause::error;
 }
 
 }  // namespace
@@ -125,12 +137,14 @@ redis_connection::~redis_connection() {
 void redis_connection::connect() {
   redisContext* c =
       redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(timeouts_.connect));
-  if (c == nullptr)
-    throw connection_lost(fmt::format("{}: cannot allocate a connection", url_.describe()));
+  if (c == nullptr) {
+    throw connection_lost(broker_cause::unreachable, url_.describe(),
+                          "cannot allocate a connection");
+  }
   if (c->err != 0) {
     const std::string why = c->errstr;
     redisFree(c);
-    throw connection_lost(fmt::format("{}: cannot connect: {}", url_.describe(), why));
+    throw connection_lost(broker_cause::unreachable, url_.describe(), "cannot connect: " + why);
   }
   ctx_ = c;
   client_id_ = -1;
@@ -163,16 +177,24 @@ redis_value redis_connection::run(const std::vector<std::string_view>& args) {
   auto* raw = static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
   if (raw == nullptr) {
-    // The context is unusable after an I/O error: drop it, reconnect on the next command.
+    // A read or write that waited out the I/O timeout fails with EAGAIN: the server did not
+    // answer in time. Anything else (EOF, a reset) is the connection closed under us.
+    const bool timed_out = ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
     const std::string why = ctx_->errstr[0] != '\0' ? ctx_->errstr : "connection lost";
+    // The context is unusable after an I/O error: drop it, reconnect on the next command.
     redisFree(ctx_);
     ctx_ = nullptr;
-    throw connection_lost(fmt::format("{}: {} failed: {}", url_.describe(), args.front(), why));
+    throw connection_lost(
+        timed_out ? broker_cause::unreachable : broker_cause::connection_killed, url_.describe(),
+        fmt::format("{} {}: {}", args.front(), timed_out ? "timed out" : "failed", why));
   }
   std::unique_ptr<redisReply, void (*)(void*)> reply(raw, freeReplyObject);
   if (reply->type == REDIS_REPLY_ERROR) {
-    throw broker_error(fmt::format("{}: {}: {}", url_.describe(), args.front(),
-                                   std::string_view(reply->str, reply->len)));
+    const std::string_view text(reply->str, reply->len);
+    const broker_cause cause = cause_of(text);
+    throw broker_error(cause, url_.describe(),
+                       cause == broker_cause::error ? fmt::format("{}: {}", args.front(), text)
+                                                    : std::string(text));
   }
   return convert(*reply);
 }

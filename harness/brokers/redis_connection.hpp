@@ -31,7 +31,8 @@ struct redis_url {
 };
 
 /// The connection failed (cannot connect, I/O error, timeout, closed by the server): whether
-/// the command ran on the server is unknown. The next command reconnects.
+/// the command ran on the server is unknown. The next command reconnects. cause() is
+/// unreachable (no connection, no answer in time) or connection_killed (closed under us).
 class connection_lost : public broker_error {
  public:
   using broker_error::broker_error;
@@ -88,7 +89,7 @@ std::size_t unlink_matching(redis_connection& c, const std::string& pattern);
 
 /// Runs `step(c)` and, if the connection is lost, once more on `c`, which reconnects: the one
 /// retry of every step that is safe to repeat (whether the lost try ran on the server is
-/// unknown). A second loss is thrown as it is.
+/// unknown). A second loss is thrown, saying so if the connection was killed again.
 template <class Step>
 auto retry_once(redis_connection& c, Step&& step) -> decltype(step(c)) {
   try {
@@ -96,7 +97,12 @@ auto retry_once(redis_connection& c, Step&& step) -> decltype(step(c)) {
   } catch (const connection_lost&) {
     // The connection is dropped: the next command connects afresh.
   }
-  return step(c);
+  try {
+    return step(c);
+  } catch (const connection_lost& e) {
+    if (e.cause() != broker_cause::connection_killed) throw;
+    throw connection_lost(e.cause(), e.where(), e.detail() + ", and again on a fresh connection");
+  }
 }
 
 }  // namespace leakbench::brokers

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <sstream>
@@ -90,6 +94,50 @@ inline void pipelined(const redis_server& s,
     freeReplyObject(reply);
   }
   redisFree(c);
+}
+
+/// A loopback port whose listener accepts every connection and closes it at once: what a
+/// server that kills each new client looks like.
+class closing_listener {
+ public:
+  closing_listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("cannot listen on loopback");
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      for (int c; (c = ::accept(fd_, nullptr, nullptr)) >= 0;) ::close(c);
+    });
+  }
+  ~closing_listener() {
+    ::shutdown(fd_, SHUT_RDWR);  // wakes the accept
+    thread_.join();
+    ::close(fd_);
+  }
+  closing_listener(const closing_listener&) = delete;
+  closing_listener& operator=(const closing_listener&) = delete;
+
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+/// Fills `s` past a maxmemory of 1 MiB that evicts nothing: every write is refused with -OOM.
+inline void fill_to_maxmemory(const redis_server& s) {
+  auto c = s.connect();
+  c.command({"SET", "filler", std::string(2 << 20, 'x')});
+  c.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  c.command({"CONFIG", "SET", "maxmemory", "1mb"});
 }
 
 }  // namespace leakbench::test

@@ -84,8 +84,35 @@ TEST(leakbench_redis, unreachable_server_is_one_line_and_exit_code_3) {
       lt::run_leakbench({fmt::format("--broker=redis://127.0.0.1:{}", port)}, dir.path());
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": unreachable (cannot connect"), std::string::npos) << r.err;
   EXPECT_TRUE(r.report.is_null()) << "nothing may run";
+}
+
+TEST(leakbench_redis, exit_code_3_names_why_the_broker_cannot_be_used) {
+  lt::redis_server locked({"--requirepass", "s3cret"});
+  lt::redis_server full;
+  lt::fill_to_maxmemory(full);
+  const lt::closing_listener killing;
+  lt::temp_dir dir;
+  const std::pair<std::string, std::string> cases[] = {
+      {locked.url("wrong-pass"),
+       fmt::format("leakbench: redis://:***@127.0.0.1:{}/0: authentication refused (WRONGPASS "
+                   "invalid username-password pair or user is disabled.)\n",
+                   locked.port())},
+      {full.url(), fmt::format("leakbench: {}/0: out of memory (OOM command not allowed when "
+                               "used memory > 'maxmemory'.",
+                               full.url())},
+      {killing.url(), fmt::format("leakbench: {}/0: killed connection (PING ", killing.url())},
+  };
+  for (const auto& [url, line] : cases) {
+    const auto r = lt::run_leakbench({"--broker=" + url}, dir.path());
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_TRUE(r.err.starts_with(line)) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("wrong-pass"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.report.is_null()) << "nothing may run";
+  }
+  EXPECT_EQ(full.connect().command({"DBSIZE"}).integer, 1) << "only the filler is left";
 }
 
 TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
