@@ -43,10 +43,21 @@ redis_broker::redis_broker(redis_url url, redis_options opts)
       opts_(std::move(opts)),
       prefix_(opts_.prefix.empty() ? "leakbench:" + random_hex() : opts_.prefix),
       worker_id_(random_hex()) {
-  // Unreachable: one clear error before anything else.
+  // Unreachable, refused: one clear error before anything else.
   repeatable([](redis_connection& c) { c.command({"PING"}); });
-  beat();
-  recover_dead_workers();
+  try {
+    beat();
+    recover_dead_workers();
+  } catch (const broker_error&) {
+    // This worker's heartbeat is all that set-up writes (recovery only moves messages back to
+    // their queues): take it back, or say which prefix is left, as closing does.
+    try {
+      repeatable([&](redis_connection& c) { c.command({"ZREM", key("heartbeats"), worker_id_}); });
+    } catch (const broker_error& e) {
+      say_left(e.what());
+    }
+    throw;
+  }
   heartbeat_ = std::thread([this] {
     std::unique_lock lock(beat_mutex_);
     while (!beat_cv_.wait_for(lock, opts_.heartbeat, [this] { return stopping_; })) {

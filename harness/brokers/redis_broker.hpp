@@ -48,7 +48,8 @@ struct prefix_cleanup {
 class redis_broker final : public broker {
  public:
   /// Connects (throws broker_error with one line naming the cause if the server cannot be
-  /// used), recovers what dead workers left in flight and starts the heartbeat.
+  /// used), recovers what dead workers left in flight and starts the heartbeat. A set-up that
+  /// fails part-way removes its heartbeat, or says which prefix it left.
   redis_broker(redis_url url, redis_options opts = {});
   /// Stops the heartbeat; requeues this broker's in-flight messages, or with
   /// remove_keys_on_close removes every key of the prefix.

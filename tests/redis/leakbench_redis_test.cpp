@@ -115,6 +115,16 @@ TEST(leakbench_redis, exit_code_3_names_why_the_broker_cannot_be_used) {
   EXPECT_EQ(full.connect().command({"DBSIZE"}).integer, 1) << "only the filler is left";
 }
 
+TEST(leakbench_redis, a_set_up_that_fails_part_way_leaves_no_keys) {
+  // The probe's recovery fails (ZRANGEBYSCORE) after its heartbeat was written.
+  lt::redis_server server({"--rename-command", "ZRANGEBYSCORE", ""});
+  lt::temp_dir dir;
+  const auto r = lt::run_leakbench({"--broker=" + server.url()}, dir.path());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(server.connect().command({"DBSIZE"}).integer, 0) << "set-up left its keys";
+}
+
 TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
   lt::redis_server server;
   lt::temp_dir dir;

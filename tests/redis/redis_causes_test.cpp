@@ -1,4 +1,5 @@
-// Why the Redis broker cannot be used, carried by broker_error::cause().
+// Why the Redis broker cannot be used, carried by broker_error::cause(); and a set-up that
+// fails part-way leaves nothing behind.
 #include <gtest/gtest.h>
 
 #include "harness/brokers/redis_broker.hpp"
@@ -71,4 +72,12 @@ TEST(redis_broker, names_a_connection_killed_twice) {
       << e.what();
   EXPECT_NE(std::string(e.what()).find("again on a fresh connection"), std::string::npos)
       << e.what();
+}
+
+TEST(redis_broker, a_set_up_that_fails_part_way_removes_its_heartbeat) {
+  // Recovery's ZRANGEBYSCORE fails after the heartbeat was written.
+  lt::redis_server server({"--rename-command", "ZRANGEBYSCORE", ""});
+  const auto e = set_up_error(server.url());
+  EXPECT_NE(std::string(e.what()).find("ZRANGEBYSCORE"), std::string::npos) << e.what();
+  EXPECT_EQ(lt::key_count(server, "*"), 0) << "set-up left its keys";
 }
