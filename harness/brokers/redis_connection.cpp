@@ -20,15 +20,6 @@ timeval to_timeval(std::chrono::milliseconds ms) {
           static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
 }
 
-int parse_int(std::string_view text, const char* what, int min, int max) {
-  int n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
-    throw std::invalid_argument(fmt::format("invalid {} '{}'", what, text));
-  }
-  return n;
-}
-
 redis_value convert(const redisReply& r) {
   redis_value v;
   switch (r.type) {
@@ -67,66 +58,6 @@ broker_cause cause_of(std::string_view reply) {
 
 }  // namespace
 
-bool redis_url::has_scheme(std::string_view text) {
-  constexpr std::string_view scheme = "redis://";
-  if (text.size() < scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i) {  // schemes are case-insensitive (RFC 3986)
-    if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i]) return false;
-  }
-  return true;
-}
-
-std::string redis_url::mask(std::string_view text) {
-  const auto start = text.find("://");
-  if (start == std::string_view::npos) return std::string(text);
-  const auto at = text.rfind('@');
-  if (at == std::string_view::npos || at < start) return std::string(text);
-  return fmt::format("{}://:***@{}", text.substr(0, start), text.substr(at + 1));
-}
-
-redis_url redis_url::parse(std::string_view text) {
-  if (!has_scheme(text)) {
-    throw std::invalid_argument(fmt::format("'{}' is not a redis:// URL", mask(text)));
-  }
-  std::string_view rest = text.substr(std::string_view("redis://").size());
-  redis_url url;
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view auth = rest.substr(0, at);
-    if (!auth.starts_with(':'))
-      throw std::invalid_argument("the password must be written as :password@");
-    url.password = auth.substr(1);
-    rest = rest.substr(at + 1);
-  }
-  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-    url.db = parse_int(rest.substr(slash + 1), "db", 0, 1 << 20);
-    rest = rest.substr(0, slash);
-  }
-  std::string_view port;
-  if (rest.starts_with('[')) {  // an IPv6 address: [::1]:6379
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-      throw std::invalid_argument("an IPv6 host is written [address]:port");
-    }
-    url.host = rest.substr(1, close - 1);
-    port = rest.substr(close + 2);
-  } else {
-    const auto colon = rest.rfind(':');
-    if (colon == std::string_view::npos)
-      throw std::invalid_argument("a port is required: redis://host:port");
-    url.host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  if (url.host.empty()) throw std::invalid_argument("a host is required: redis://host:port");
-  url.port = parse_int(port, "port", 1, 65535);
-  return url;
-}
-
-std::string redis_url::describe() const {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return fmt::format("redis://{}{}{}{}:{}/{}", password.empty() ? "" : ":***@", ipv6 ? "[" : "",
-                     host, ipv6 ? "]" : "", port, db);
-}
-
 redis_connection::redis_connection(redis_url url, redis_timeouts timeouts)
     : url_(std::move(url)), timeouts_(timeouts) {}
 
@@ -135,8 +66,9 @@ redis_connection::~redis_connection() {
 }
 
 void redis_connection::connect() {
-  redisContext* c =
-      redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(timeouts_.connect));
+  const timeval timeout = to_timeval(timeouts_.connect);
+  redisContext* c = url_.is_unix() ? redisConnectUnixWithTimeout(url_.socket.c_str(), timeout)
+                                   : redisConnectWithTimeout(url_.host.c_str(), url_.port, timeout);
   if (c == nullptr) {
     throw connection_lost(broker_cause::unreachable, url_.describe(),
                           "cannot allocate a connection");
@@ -150,7 +82,12 @@ void redis_connection::connect() {
   client_id_ = -1;
   try {
     set_io_timeout(timeouts_.io);
-    if (!url_.password.empty()) run({"AUTH", url_.password});
+    // As redis-py logs in: AUTH user password with a user, AUTH password without one.
+    if (!url_.user.empty()) {
+      run({"AUTH", url_.user, url_.password});
+    } else if (!url_.password.empty()) {
+      run({"AUTH", url_.password});
+    }
     if (url_.db != 0) run({"SELECT", std::to_string(url_.db)});
   } catch (...) {
     // A failed handshake (wrong password, bad db) must not leave a half-made connection:

@@ -7,28 +7,11 @@
 #include <vector>
 
 #include "harness/brokers/broker.hpp"
+#include "harness/brokers/redis_url.hpp"
 
 struct redisContext;
 
 namespace leakbench::brokers {
-
-/// Where a Redis server is: `redis://[:password@]host:port[/db]`.
-struct redis_url {
-  std::string host;
-  int port = 6379;
-  std::string password;
-  int db = 0;
-
-  /// Parses the URL (scheme in any case; an IPv6 host in brackets: redis://[::1]:6379);
-  /// throws std::invalid_argument naming what is wrong, never echoing a password.
-  static redis_url parse(std::string_view text);
-  /// True if `text` starts with redis://, in any case.
-  static bool has_scheme(std::string_view text);
-  /// `text` with anything between :// and the last @ replaced by :***, for messages.
-  static std::string mask(std::string_view text);
-  /// The URL with the password masked, for messages.
-  std::string describe() const;
-};
 
 /// The connection failed (cannot connect, I/O error, timeout, closed by the server): whether
 /// the command ran on the server is unknown. The next command reconnects. cause() is

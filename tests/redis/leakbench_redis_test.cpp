@@ -73,6 +73,28 @@ TEST(leakbench_redis, reports_the_same_growth_as_the_memory_broker) {
   EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
 }
 
+TEST(leakbench_redis, runs_and_cleans_up_through_a_unix_socket) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  const auto r =
+      lt::run_leakbench({"--payload=64KiB", "--retries=3", "--benchmark_filter=Single/fixed",
+                         "--broker=" + server.unix_url("", 2)},
+                        dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  EXPECT_EQ(r.report.at("context").at("broker"), server.unix_url("", 2));
+  EXPECT_FALSE(r.report.at("benchmarks").at(0).value("error_occurred", false));
+  auto c = server.connect();
+  c.command({"SELECT", "2"});
+  c.command({"ZADD", "leakbench:00000000000000ee:heartbeats", "0", "dead"});
+  const auto cleanup =
+      lt::run_process(LEAKBENCH_EXE, {"--redis_cleanup=" + server.unix_url("", 2)}, dir.path());
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.err;
+  EXPECT_NE(cleanup.out.find("removed leakbench:00000000000000ee: 1 keys"), std::string::npos)
+      << cleanup.out;
+  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0);
+}
+
 TEST(leakbench_redis, unreachable_server_is_one_line_and_exit_code_3) {
   int port = 0;
   {
