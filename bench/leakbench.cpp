@@ -60,7 +60,8 @@ void print_help() {
   std::fputs(lb::options_help().c_str(), stdout);
 }
 
-/// --redis_cleanup: one line per leakbench prefix found; exit 0, or 3 if unreachable.
+/// --redis_cleanup: one line per leakbench prefix found; exit 0, or 3 if the server cannot be
+/// used (the line names why).
 int redis_cleanup(const leakbench::brokers::redis_url& url) {
   namespace rt = leakbench::runtime;
   namespace br = leakbench::brokers;
@@ -140,8 +141,10 @@ int main(int argc, char** argv) {
   const bool real = opts.target == lb::target_kind::dramatiq;
   if (opts.redis && !early.list_tests) {  // listing runs nothing: no broker needed
     try {
-      leakbench::brokers::redis_broker probe(*opts.redis);  // unreachable: say so, run nothing
+      leakbench::brokers::redis_broker probe(*opts.redis);  // unusable: say why, run nothing
     } catch (const leakbench::brokers::broker_error& e) {
+      // One line that names the cause (e.cause()): "<url>: authentication refused (WRONGPASS
+      // ...)", "<url>: unreachable (cannot connect: ...)", out of memory, killed connection.
       std::fprintf(stderr, "leakbench: %s\n", e.what());
       return 3;
     }

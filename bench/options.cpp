@@ -23,6 +23,9 @@ std::uint64_t parse_count(std::string_view text, std::uint64_t min, std::uint64_
   return n;
 }
 
+constexpr std::string_view k_redis_urls =
+    "redis://[[user]:password@]host[:port][/db] or unix://[[user]:password@]/path[?db=N]";
+
 struct flag {
   std::string_view name;
   std::function<void(options&, std::string_view)> set;
@@ -98,13 +101,13 @@ const std::vector<flag>& flags() {
            o.broker = o.redis->describe();
            o.broker_url = v;
          } else {
-           throw usage_error("expected memory or redis://[:password@]host:port[/db]");
+           throw usage_error(fmt::format("expected memory, {}", k_redis_urls));
          }
        }},
       {"--redis_cleanup",
        [](options& o, std::string_view v) {
          if (!brokers::redis_url::has_scheme(v)) {
-           throw usage_error("expected redis://[:password@]host:port[/db]");
+           throw usage_error(fmt::format("expected {}", k_redis_urls));
          }
          o.redis_cleanup = brokers::redis_url::parse(v);
        }},
@@ -323,10 +326,14 @@ leakbench flags:
   --concurrency=K         messages in flight at once for Concurrent, 1 to 256 (default 5)
   --depth=D               awaited call depth for DeepTraceback, 1 to 10000 (default 3)
   --gc=off|every:N        cycle collector: never during a run, or every N attempts (default off)
-  --broker=memory|URL     message broker: memory, or redis://[:password@]host:port[/db]
-                          (each benchmark uses its own key prefix and removes it; default memory)
-  --redis_cleanup=URL     remove the keys of leakbench runs on URL whose heartbeat is older
-                          than 10 s (what a killed run leaves), then exit; runs nothing
+  --broker=memory|URL     message broker: memory, or a Redis server at
+                          redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]
+                          (unix://[[user]:password@]/path[?db=N]; percent-encode @ : / in a
+                          password; each benchmark uses its own key prefix and removes it;
+                          default memory)
+  --redis_cleanup=URL     remove the keys of leakbench runs on URL whose newest heartbeat
+                          (leakbench's or its Dramatiq workers') is older than 10 s (what a
+                          killed run leaves), then exit; runs nothing
   --max_rss=SIZE          stop a benchmark before an attempt could pass this RSS
                           (default: current RSS + 3/4 of MemAvailable)
   --series_out=DIR        write each benchmark's samples to DIR/<Scenario>_<variant>.csv
@@ -342,8 +349,12 @@ leakbench flags:
                           and /usr/bin/python3 that imports redis, and dramatiq if needed)
   --worker_timeout_ms=N   Dramatiq's worker_timeout for real workers (default 1000)
   --gc=python             (real workers) CPython's own collector, as in production
-Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 broker unreachable, 130/143 stopped by
-SIGINT/SIGTERM (what finished is in the output; a second signal exits at once).
+Exit codes: 0 ok, 1 a benchmark failed, 2 bad flags, 3 the broker cannot be used (its line
+names why: unreachable, authentication refused, out of memory, killed connection; for real
+workers also no redis-server), 4 a real worker cannot start (no interpreter, no redis or dramatiq
+module, no package in a --dramatiq folder), 5 an output could not be written (the previous file
+is kept), 130/143 stopped by SIGINT/SIGTERM (what finished is in the output; a second signal
+exits at once).
 )";
 }
 

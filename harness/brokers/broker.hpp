@@ -29,10 +29,57 @@ struct dead_letter {
   std::string reason;
 };
 
-/// Thrown when the broker itself fails (connection lost, server error).
+/// Why a broker failed, for the one line a user reads (leakbench's exit code 3 names it).
+enum class broker_cause {
+  error,              ///< anything else: an error reply, a delivery not in flight
+  unreachable,        ///< no connection (refused, no such socket) or no answer in time
+  auth_refused,       ///< NOAUTH, WRONGPASS, or a password the server does not expect
+  out_of_memory,      ///< -OOM: the server is at its maxmemory and evicts nothing
+  connection_killed,  ///< the server closed the connection (CLIENT KILL, a restart)
+};
+
+/// "unreachable", "authentication refused", "out of memory", "killed connection"; "error".
+constexpr std::string_view to_string(broker_cause c) {
+  switch (c) {
+    case broker_cause::unreachable:
+      return "unreachable";
+    case broker_cause::auth_refused:
+      return "authentication refused";
+    case broker_cause::out_of_memory:
+      return "out of memory";
+    case broker_cause::connection_killed:
+      return "killed connection";
+    case broker_cause::error:
+      break;
+  }
+  return "error";
+}
+
+/// Thrown when the broker itself fails (connection lost, server error); cause() says why.
 class broker_error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  /// `what` is the whole line.
+  explicit broker_error(const std::string& what, broker_cause cause = broker_cause::error)
+      : std::runtime_error(what), cause_(cause), detail_(what) {}
+  /// "<where>: <cause> (<detail>)", or "<where>: <detail>" for a plain error.
+  broker_error(broker_cause cause, std::string_view where, std::string_view detail)
+      : std::runtime_error(cause == broker_cause::error
+                               ? std::string(where) + ": " + std::string(detail)
+                               : std::string(where) + ": " + std::string(to_string(cause)) + " (" +
+                                     std::string(detail) + ")"),
+        cause_(cause),
+        where_(where),
+        detail_(detail) {}
+
+  broker_cause cause() const noexcept { return cause_; }
+  /// The server, as the message names it (empty for a message given whole).
+  const std::string& where() const noexcept { return where_; }
+  /// What happened, without the server or the cause.
+  const std::string& detail() const noexcept { return detail_; }
+
+ private:
+  broker_cause cause_;
+  std::string where_, detail_;
 };
 
 /// At-least-once message broker: a consumed message stays in flight until it is settled

@@ -3,59 +3,20 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+
+#include "harness/brokers/redis_scripts.hpp"
 
 namespace leakbench::brokers {
 namespace {
 
+using scripts::k_beat;
+using scripts::k_dead;
+using scripts::k_push;
+using scripts::k_time;
+
 using clock = std::chrono::steady_clock;
-
-// Server time in ms, so that every client agrees on etas and heartbeats whatever its clock.
-constexpr std::string_view k_now = R"(local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-)";
-
-// KEYS: queue, delayed, in-flight list to settle from. ARGV: body, delay ms, body to settle.
-// Returns 0, changing nothing, if the body to settle is not in flight.
-const std::string k_push = std::string(k_now) + R"(
-if ARGV[3] ~= '' and redis.call('LREM', KEYS[3], 1, ARGV[3]) == 0 then
-  return 0
-end
-local delay = tonumber(ARGV[2])
-if delay <= 0 then redis.call('RPUSH', KEYS[1], ARGV[1])
-else redis.call('ZADD', KEYS[2], now + delay, ARGV[1]) end
-return 1)";
-
-// KEYS: delayed, queue. Moves due messages; returns ms until the next eta, or -1.
-const std::string k_promote = std::string(k_now) + R"(
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
-for _, m in ipairs(due) do
-  redis.call('RPUSH', KEYS[2], m)
-  redis.call('ZREM', KEYS[1], m)
-end
-local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #nxt == 0 then return -1 end
-return math.max(0, tonumber(nxt[2]) - now))";
-
-// KEYS: in-flight list, dead-letter list. ARGV: body, dead-letter entry. 0 if not in flight.
-constexpr std::string_view k_dead = R"(
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then
-  return 0
-end
-redis.call('RPUSH', KEYS[2], ARGV[2])
-return 1)";
-
-// KEYS: in-flight list, queue. ARGV: body. Puts one in-flight copy back at the queue's head.
-constexpr std::string_view k_requeue = R"(
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-redis.call('LPUSH', KEYS[2], ARGV[1])
-return 1)";
-
-// KEYS: heartbeats. ARGV: worker id.
-const std::string k_beat =
-    std::string(k_now) + "redis.call('ZADD', KEYS[1], now, ARGV[1]) return now";
 
 std::string random_hex() {
   std::random_device rd;
@@ -63,29 +24,7 @@ std::string random_hex() {
   return fmt::format("{:016x}", rng());
 }
 
-std::string seconds_arg(std::chrono::milliseconds ms) {
-  return fmt::format("{:.3f}", static_cast<double>(ms.count()) / 1000.0);
-}
-
 }  // namespace
-
-class redis_broker::lease {
- public:
-  lease(redis_broker& owner, std::unique_ptr<redis_connection> c)
-      : owner_(owner), c_(std::move(c)) {}
-  ~lease() {
-    std::lock_guard lock(owner_.pool_mutex_);
-    owner_.idle_.push_back(std::move(c_));  // a broken one reconnects on its next command
-  }
-  lease(const lease&) = delete;
-  lease& operator=(const lease&) = delete;
-  redis_connection* operator->() { return c_.get(); }
-  redis_connection& operator*() { return *c_; }
-
- private:
-  redis_broker& owner_;
-  std::unique_ptr<redis_connection> c_;
-};
 
 redis_broker::lease redis_broker::connection() {
   {
@@ -104,9 +43,21 @@ redis_broker::redis_broker(redis_url url, redis_options opts)
       opts_(std::move(opts)),
       prefix_(opts_.prefix.empty() ? "leakbench:" + random_hex() : opts_.prefix),
       worker_id_(random_hex()) {
-  connection()->command({"PING"});  // unreachable: one clear error before anything else
-  beat();
-  recover_dead_workers();
+  // Unreachable, refused: one clear error before anything else.
+  repeatable([](redis_connection& c) { c.command({"PING"}); });
+  try {
+    beat();
+    recover_dead_workers();
+  } catch (const broker_error&) {
+    // This worker's heartbeat is all that set-up writes (recovery only moves messages back to
+    // their queues): take it back, or say which prefix is left, as closing does.
+    try {
+      repeatable([&](redis_connection& c) { c.command({"ZREM", key("heartbeats"), worker_id_}); });
+    } catch (const broker_error& e) {
+      say_left(e.what());
+    }
+    throw;
+  }
   heartbeat_ = std::thread([this] {
     std::unique_lock lock(beat_mutex_);
     while (!beat_cv_.wait_for(lock, opts_.heartbeat, [this] { return stopping_; })) {
@@ -137,7 +88,7 @@ redis_broker::~redis_broker() {
         remove_keys();
       } else {
         // A clean exit: hand our in-flight messages back instead of waiting to be declared dead.
-        requeue_inflight_of(worker_id_);
+        repeatable([&](redis_connection& c) { requeue_inflight_of(c, worker_id_); });
       }
       return;
     } catch (const connection_lost& e) {
@@ -166,149 +117,79 @@ std::string redis_broker::key(std::string_view kind, std::string_view name) cons
                       : fmt::format("{}:{}:{}", prefix_, kind, name);
 }
 
-std::string redis_broker::inflight_key(std::string_view queue) const {
-  return fmt::format("{}:inflight:{}:{}", prefix_, worker_id_, queue);
+std::string redis_broker::inflight_key(std::string_view queue, std::uint64_t slot) const {
+  return fmt::format("{}:inflight:{}:{}:{}", prefix_, worker_id_, slot, queue);
 }
 
 void redis_broker::beat() {
-  connection()->command({"EVAL", k_beat, "1", key("heartbeats"), worker_id_});
+  repeatable([&](redis_connection& c) {
+    c.command({"EVAL", k_beat, "1", key("heartbeats"), worker_id_});
+  });
 }
 
 bool redis_broker::push(redis_connection& c, std::string_view queue, std::string_view body,
-                        std::string_view settle_from, std::string_view settle_body,
-                        std::chrono::milliseconds delay) {
+                        std::chrono::milliseconds delay, const push_check& check) {
   if (body.size() > opts_.max_message_bytes) {
     throw runtime::message_error(fmt::format("message of {} bytes exceeds the limit of {} bytes",
                                              body.size(), opts_.max_message_bytes));
   }
-  return c.command({"EVAL", k_push, "3", key("queue", queue), key("delayed", queue),
-                    settle_from.empty() ? key("queue", queue) : std::string(settle_from), body,
-                    std::to_string(delay.count()), settle_body})
+  // A retry reaches the server within a connect and an I/O timeout of the lost try, which, if
+  // it ran at all, ran before the server closed that connection: twice that is plenty.
+  const auto keep_tokens = 2 * (opts_.timeouts.connect + opts_.timeouts.io);
+  return c.command(
+              {"EVAL", k_push, "4", key("queue", queue), key("delayed", queue),
+               check.settle_from.empty() ? key("queue", queue) : std::string(check.settle_from),
+               key("enqueued"), body, std::to_string(delay.count()), check.settle_body, check.token,
+               std::to_string(keep_tokens.count())})
              .integer == 1;
 }
 
+std::string redis_broker::next_token() { return fmt::format("{}:{}", worker_id_, ++enqueues_); }
+
 void redis_broker::settle(const delivery& d, const settle_op& op) {
-  const auto not_in_flight = [&] {
-    return broker_error(fmt::format("delivery on queue '{}' is not in flight", d.queue));
-  };
+  int tries = 0;
+  bool settled = false;
   try {
-    if (!op(*connection())) throw not_in_flight();
-    return;
-  } catch (const connection_lost&) {
-    // A pooled connection that died idle (killed, server restarted): once more, fresh. If the
-    // first try did run, the second finds the message settled already, which is success.
-  }
-  try {
-    op(*connection());
+    // A pooled connection that died idle (killed, server restarted): once more, fresh.
+    settled = repeatable([&](redis_connection& c) {
+      ++tries;
+      return op(c);
+    });
   } catch (const connection_lost&) {
     std::lock_guard lock(unsettled_mutex_);
-    unsettled_.push_back(d);  // still in our in-flight list: requeued once the server answers
+    unsettled_.push_back(d);  // still in its in-flight list: requeued once the server answers
     throw;
   }
-}
-
-std::size_t redis_broker::requeue_unsettled(redis_connection& c) {
-  std::vector<delivery> pending;
-  {
-    std::lock_guard lock(unsettled_mutex_);
-    pending.swap(unsettled_);
+  // A retry that finds the message gone: the lost first try did settle it. A first try that
+  // does not (settled twice) leaves the slot alone: it is not this call's to give back.
+  if (!settled && tries == 1) {
+    throw broker_error(fmt::format("delivery on queue '{}' is not in flight", d.queue));
   }
-  std::size_t moved = 0;
-  for (std::size_t i = 0; i < pending.size(); ++i) {
-    try {
-      moved += static_cast<std::size_t>(
-          c.command({"EVAL", k_requeue, "2", inflight_key(pending[i].queue),
-                     key("queue", pending[i].queue), pending[i].body})
-              .integer);
-    } catch (const broker_error&) {
-      std::lock_guard lock(unsettled_mutex_);
-      unsettled_.insert(unsettled_.end(), pending.begin() + static_cast<std::ptrdiff_t>(i),
-                        pending.end());
-      throw;
-    }
-  }
-  return moved;
+  free_slot(d.tag);
 }
 
 void redis_broker::enqueue(const message& m, std::chrono::milliseconds delay) {
-  push(*connection(), m.queue, encode(m), {}, {}, delay);
+  const std::string body = encode(m), token = next_token();
+  // The token makes it safe to repeat: a retry finds it if the lost try did push.
+  repeatable([&](redis_connection& c) { push(c, m.queue, body, delay, {.token = token}); });
 }
 
 void redis_broker::enqueue_raw(std::string_view queue, std::string body) {
-  push(*connection(), queue, body, {}, {}, {});
-}
-
-std::optional<delivery> redis_broker::consume(std::string_view queue,
-                                              std::chrono::milliseconds timeout) {
-  const auto deadline = clock::now() + timeout;
-  const std::uint64_t wakes = wakes_.load();
-  const std::string ready = key("queue", queue), delayed = key("delayed", queue);
-  const std::string inflight = inflight_key(queue);
-  auto c = connection();
-  {
-    // Registered (once per queue) so that whoever finds this broker dead knows which queue its
-    // in-flight messages belong to.
-    std::lock_guard lock(registered_mutex_);
-    if (registered_.insert(std::string(queue)).second) {
-      try {
-        c->command({"HSET", key("inflight"), inflight, queue});
-      } catch (...) {
-        registered_.erase(std::string(queue));
-        throw;
-      }
-    }
-  }
-  requeue_unsettled(*c);  // lost settles, if any: the server answers again, give them back
-  for (;;) {
-    if (closed_.load() || wakes_.load() != wakes) return std::nullopt;
-    long long next_eta = 0;
-    try {
-      next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
-    } catch (const connection_lost&) {
-      // A pooled connection that died idle; promoting is idempotent: once more, reconnected.
-      next_eta = c->command({"EVAL", k_promote, "2", delayed, ready}).integer;
-    }
-    auto block = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    if (next_eta >= 0) block = std::min(block, std::chrono::milliseconds(next_eta));
-    // BLMOVE's timeout 0 means forever: a non-blocking LMOVE stands in for it.
-    redis_value got;
-    if (block.count() >= 1) {
-      // Registered before the wake generation is checked: a waker that missed the check sees
-      // the registration and unblocks it, even if BLMOVE is not on the server yet.
-      const long long id = c->client_id();
-      {
-        std::lock_guard lock(blocked_mutex_);
-        blocked_.insert(id);
-      }
-      struct unregister {
-        redis_broker& b;
-        long long id;
-        ~unregister() {
-          std::lock_guard lock(b.blocked_mutex_);
-          b.blocked_.erase(id);
-        }
-      } const registered{*this, id};
-      if (wakes_.load() != wakes) return std::nullopt;
-      got = c->blocking_command({"BLMOVE", ready, inflight, "LEFT", "RIGHT", seconds_arg(block)},
-                                block);
-    } else {
-      got = c->command({"LMOVE", ready, inflight, "LEFT", "RIGHT"});
-    }
-    if (got.type == redis_value::kind::string) return delivery{std::string(queue), got.str, 0};
-    if (clock::now() >= deadline) return std::nullopt;
-  }
+  const std::string token = next_token();
+  repeatable([&](redis_connection& c) { push(c, queue, body, {}, {.token = token}); });
 }
 
 void redis_broker::ack(const delivery& d) {
   settle(d, [&](redis_connection& c) {
-    return c.command({"LREM", inflight_key(d.queue), "1", d.body}).integer == 1;
+    return c.command({"LREM", inflight_key(d.queue, d.tag), "1", d.body}).integer == 1;
   });
 }
 
 void redis_broker::retry(const delivery& d, const message& next, std::chrono::milliseconds delay) {
   const std::string body = encode(next);
+  const std::string from = inflight_key(d.queue, d.tag);
   settle(d, [&](redis_connection& c) {
-    return push(c, next.queue, body, inflight_key(d.queue), d.body, delay);
+    return push(c, next.queue, body, delay, {.settle_from = from, .settle_body = d.body});
   });
 }
 
@@ -316,15 +197,18 @@ void redis_broker::dead_letter(const delivery& d, std::string reason) {
   const std::string entry = nlohmann::json{{"body", d.body}, {"reason", std::move(reason)}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);  // a body may not be UTF-8
   settle(d, [&](redis_connection& c) {
-    return c.command(
-                {"EVAL", k_dead, "2", inflight_key(d.queue), key("dead", d.queue), d.body, entry})
+    return c.command({"EVAL", k_dead, "2", inflight_key(d.queue, d.tag), key("dead", d.queue),
+                      d.body, entry})
                .integer == 1;
   });
 }
 
 std::vector<brokers::dead_letter> redis_broker::dead_letters(std::string_view queue) {
   std::vector<brokers::dead_letter> out;
-  for (const auto& e : connection()->command({"LRANGE", key("dead", queue), "0", "-1"}).elements) {
+  const auto entries = repeatable([&](redis_connection& c) {
+    return c.command({"LRANGE", key("dead", queue), "0", "-1"}).elements;
+  });
+  for (const auto& e : entries) {
     const auto j = nlohmann::json::parse(e.str);
     out.push_back({j.at("body").get<std::string>(), j.at("reason").get<std::string>()});
   }
@@ -335,126 +219,53 @@ bool redis_broker::join(std::string_view queue, std::chrono::milliseconds timeou
   // A test and driver utility, not a consumer: a short poll is fine here.
   const auto deadline = clock::now() + timeout;
   for (;;) {
-    auto c = connection();
-    long long n = c->command({"LLEN", key("queue", queue)}).integer +
-                  c->command({"ZCARD", key("delayed", queue)}).integer;
-    const auto registry = c->command({"HGETALL", key("inflight")});
-    for (std::size_t i = 0; i + 1 < registry.elements.size(); i += 2) {
-      if (registry.elements[i + 1].str == queue)
-        n += c->command({"LLEN", registry.elements[i].str}).integer;
-    }
+    const long long n = repeatable([&](redis_connection& c) {
+      long long left = c.command({"LLEN", key("queue", queue)}).integer +
+                       c.command({"ZCARD", key("delayed", queue)}).integer;
+      const auto registry = c.command({"HGETALL", key("inflight")});
+      for (std::size_t i = 0; i + 1 < registry.elements.size(); i += 2) {
+        if (registry.elements[i + 1].str == queue)
+          left += c.command({"LLEN", registry.elements[i].str}).integer;
+      }
+      return left;
+    });
     if (n == 0) return true;
     if (clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
-void redis_broker::close() {
-  closed_ = true;
-  wake_consumers();
-}
-
-void redis_broker::wake_consumers() {
-  ++wakes_;
-  const auto give_up = clock::now() + std::chrono::seconds(2);
-  while (clock::now() < give_up) {
-    std::vector<long long> ids;
-    {
-      std::lock_guard lock(blocked_mutex_);
-      ids.assign(blocked_.begin(), blocked_.end());
-    }
-    if (ids.empty()) return;
-    try {
-      auto c = connection();
-      for (long long id : ids) c->command({"CLIENT", "UNBLOCK", std::to_string(id)});
-    } catch (const broker_error&) {
-      return;  // the server is away: the consumers' own I/O timeouts end their waits
-    }
-    // An id registered but whose BLMOVE has not reached the server yet: unblock it again.
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-}
-
-std::size_t redis_broker::requeue_inflight_of(const std::string& worker) {
-  auto c = connection();
+std::size_t redis_broker::requeue_inflight_of(redis_connection& c, const std::string& worker) {
   const std::string theirs = key("inflight", worker) + ":";
-  const auto registry = c->command({"HGETALL", key("inflight")});
+  const auto registry = c.command({"HGETALL", key("inflight")});
   std::size_t moved = 0;
   for (std::size_t i = 0; i + 1 < registry.elements.size(); i += 2) {
     const std::string& list = registry.elements[i].str;
     if (!list.starts_with(theirs)) continue;
     const std::string queue = key("queue", registry.elements[i + 1].str);
-    // One atomic move per message: a crash halfway loses nothing.
-    while (c->command({"LMOVE", list, queue, "RIGHT", "LEFT"}).type != redis_value::kind::nil)
+    // One atomic move per message: a crash halfway loses nothing, and a lost reply only
+    // leaves the rest to a retry.
+    while (c.command({"LMOVE", list, queue, "RIGHT", "LEFT"}).type != redis_value::kind::nil)
       ++moved;
-    c->command({"HDEL", key("inflight"), list});
+    c.command({"HDEL", key("inflight"), list});
   }
-  c->command({"ZREM", key("heartbeats"), worker});
+  c.command({"ZREM", key("heartbeats"), worker});
   return moved;
 }
 
 std::size_t redis_broker::recover_dead_workers() {
-  auto c = connection();
-  const long long now = c->command({"EVAL", std::string(k_now) + "return now", "0"}).integer;
-  const auto dead = c->command(
-      {"ZRANGEBYSCORE", key("heartbeats"), "-inf", std::to_string(now - opts_.dead_after.count())});
-  std::size_t moved = 0;
-  for (const auto& worker : dead.elements) moved += requeue_inflight_of(worker.str);
-  return moved;
+  return repeatable([&](redis_connection& c) {
+    const long long now = c.command({"EVAL", k_time, "0"}).integer;
+    const auto dead = c.command({"ZRANGEBYSCORE", key("heartbeats"), "-inf",
+                                 std::to_string(now - opts_.dead_after.count())});
+    std::size_t moved = 0;
+    for (const auto& worker : dead.elements) moved += requeue_inflight_of(c, worker.str);
+    return moved;
+  });
 }
 
-namespace {
-
-/// Deletes every key matching `pattern`; returns how many.
-std::size_t unlink_matching(redis_connection& c, const std::string& pattern) {
-  std::size_t n = 0;
-  std::string cursor = "0";
-  do {
-    const auto page = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "500"});
-    cursor = page.elements.at(0).str;
-    for (const auto& k : page.elements.at(1).elements) {
-      c.command({"UNLINK", k.str});
-      ++n;
-    }
-  } while (cursor != "0");
-  return n;
+void redis_broker::remove_keys() {
+  repeatable([&](redis_connection& c) { unlink_matching(c, prefix_ + ":*"); });
 }
-
-}  // namespace
-
-std::vector<prefix_cleanup> redis_broker::remove_dead_prefixes(const redis_url& url,
-                                                               const redis_options& opts) {
-  redis_connection c(url, opts.timeouts);
-  // leakbench's prefixes: "leakbench:" and 16 hex digits (random_hex()).
-  std::map<std::string, std::size_t> prefixes;
-  std::string cursor = "0";
-  do {
-    const auto page = c.command({"SCAN", cursor, "MATCH", "leakbench:*", "COUNT", "500"});
-    cursor = page.elements.at(0).str;
-    for (const auto& k : page.elements.at(1).elements) {
-      const std::string_view name = k.str;
-      const auto end = name.find(':', std::string_view("leakbench:").size());
-      if (end == std::string_view::npos) continue;
-      ++prefixes[std::string(name.substr(0, end))];
-    }
-  } while (cursor != "0");
-  const long long now = c.command({"EVAL", std::string(k_now) + "return now", "0"}).integer;
-  std::vector<prefix_cleanup> out;
-  for (const auto& [prefix, keys] : prefixes) {
-    prefix_cleanup r{prefix, keys, std::nullopt, false};
-    const auto newest =
-        c.command({"ZREVRANGE", prefix + ":heartbeats", "0", "0", "WITHSCORES"}).elements;
-    if (newest.size() == 2)
-      r.silent_for = std::chrono::milliseconds(now - std::stoll(newest[1].str));
-    if (!r.silent_for || *r.silent_for > opts.dead_after) {
-      r.keys = unlink_matching(c, prefix + ":*");
-      r.removed = true;
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-void redis_broker::remove_keys() { unlink_matching(*connection(), prefix_ + ":*"); }
 
 }  // namespace leakbench::brokers

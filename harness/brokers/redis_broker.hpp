@@ -40,14 +40,16 @@ struct prefix_cleanup {
 };
 
 /// The Redis broker on hiredis. A consumed message moves atomically (BLMOVE) from its queue to
-/// this broker's in-flight list and leaves it when settled, so a crash never loses it; delayed
-/// messages wait in a sorted set by eta and a Lua script moves the due ones; a consumer blocks
-/// in BLMOVE until a message arrives or the next eta, never polling. Each broker heartbeats; at
-/// start-up, messages in the in-flight lists of dead brokers (same prefix) are requeued.
+/// an in-flight list of this broker's, one per consumer slot, and leaves it when settled, so a
+/// crash never loses it and a lost BLMOVE can be checked there; delayed messages wait in a
+/// sorted set by eta and a Lua script moves the due ones; a consumer blocks in BLMOVE until a
+/// message arrives or the next eta, never polling. Each broker heartbeats; at start-up,
+/// messages in the in-flight lists of dead brokers (same prefix) are requeued.
 class redis_broker final : public broker {
  public:
-  /// Connects (throws broker_error with one line if the server is unreachable), recovers what
-  /// dead workers left in flight and starts the heartbeat.
+  /// Connects (throws broker_error with one line naming the cause if the server cannot be
+  /// used), recovers what dead workers left in flight and starts the heartbeat. A set-up that
+  /// fails part-way removes its heartbeat, or says which prefix it left.
   redis_broker(redis_url url, redis_options opts = {});
   /// Stops the heartbeat; requeues this broker's in-flight messages, or with
   /// remove_keys_on_close removes every key of the prefix.
@@ -73,32 +75,69 @@ class redis_broker final : public broker {
   void remove_keys();
   /// Removes the keys of every `leakbench:<hex>` prefix on the server whose newest heartbeat
   /// is older than `dead_after` (or that has none): what a killed leakbench leaves behind.
-  /// Live prefixes are reported and kept.
+  /// Heartbeats are leakbench's (`<prefix>:heartbeats`) and those of Dramatiq workers using
+  /// the prefix as their namespace (`<prefix>:__heartbeats__`). Live prefixes are kept.
   static std::vector<prefix_cleanup> remove_dead_prefixes(const redis_url& url,
                                                           const redis_options& opts = {});
   const std::string& prefix() const { return prefix_; }
   const std::string& worker_id() const { return worker_id_; }
 
  private:
-  class lease;  // a pooled connection, returned on destruction
+  /// A pooled connection, returned to the pool on destruction.
+  class lease {
+   public:
+    lease(redis_broker& owner, std::unique_ptr<redis_connection> c)
+        : owner_(owner), c_(std::move(c)) {}
+    ~lease() {
+      std::lock_guard lock(owner_.pool_mutex_);
+      owner_.idle_.push_back(std::move(c_));  // a broken one reconnects on its next command
+    }
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    redis_connection* operator->() { return c_.get(); }
+    redis_connection& operator*() { return *c_; }
+
+   private:
+    redis_broker& owner_;
+    std::unique_ptr<redis_connection> c_;
+  };
   lease connection();
+  /// Runs `step(redis_connection&)` on a pooled connection, once more if that connection is
+  /// lost (retry_once): only for steps that are safe to repeat.
+  template <class Step>
+  auto repeatable(Step&& step) {
+    auto c = connection();
+    return retry_once(*c, step);
+  }
   std::string key(std::string_view kind, std::string_view name = {}) const;
-  std::string inflight_key(std::string_view queue) const;
-  /// Enqueues `body`, settling `settle_body` out of `settle_from` in the same step if given;
-  /// false (nothing done) if that body is not in flight.
+  /// The in-flight list of one consumer slot: a delivery's alone until it is settled.
+  std::string inflight_key(std::string_view queue, std::uint64_t slot) const;
+  std::uint64_t take_slot();
+  void free_slot(std::uint64_t slot);
+  /// One BLMOVE (LMOVE if `block` is under 1 ms) from `ready` to `inflight`; nil if woken.
+  redis_value move(redis_connection& c, const std::string& ready, const std::string& inflight,
+                   std::chrono::milliseconds block, std::uint64_t wakes);
+  /// What makes a push safe to repeat: the body it settles must still be in flight, or its
+  /// token must not have been pushed yet.
+  struct push_check {
+    std::string_view settle_from;  ///< in-flight list to settle `settle_body` out of
+    std::string_view settle_body;
+    std::string_view token;  ///< a plain enqueue's token (next_token())
+  };
+  /// Enqueues `body`; false (nothing done) if the body to settle is not in flight.
   bool push(redis_connection& c, std::string_view queue, std::string_view body,
-            std::string_view settle_from, std::string_view settle_body,
-            std::chrono::milliseconds delay);
+            std::chrono::milliseconds delay, const push_check& check);
+  std::string next_token();
   /// Runs a settling step (true: settled; false: not in flight), once more on a fresh
-  /// connection if the connection was lost; if it is lost again, the delivery is remembered
-  /// and requeued by the next consume that reaches the server.
+  /// connection if the connection was lost (finding it gone then is success); if it is lost
+  /// again, the delivery is remembered and requeued by the next consume that reaches the server.
   using settle_op = std::function<bool(redis_connection&)>;
   void settle(const delivery& d, const settle_op& op);
   std::size_t requeue_unsettled(redis_connection& c);
   void beat();
   void say_left(const char* why) const;
   /// Moves `worker`'s in-flight messages back to their queues and forgets the worker.
-  std::size_t requeue_inflight_of(const std::string& worker);
+  std::size_t requeue_inflight_of(redis_connection& c, const std::string& worker);
 
   const redis_url url_;
   const redis_options opts_;
@@ -108,8 +147,12 @@ class redis_broker final : public broker {
   std::vector<std::unique_ptr<redis_connection>> idle_;
   std::atomic<bool> closed_{false};
   std::mutex registered_mutex_;
-  std::set<std::string> registered_;  // queues whose in-flight list is in the registry
+  std::set<std::string> registered_;  // in-flight lists in the registry
+  std::mutex slots_mutex_;
+  std::set<std::uint64_t> free_slots_;  // slots whose in-flight list is empty
+  std::uint64_t slots_ = 0;             // slots made so far
   std::atomic<std::uint64_t> wakes_{0};
+  std::atomic<std::uint64_t> enqueues_{0};  // numbers the enqueue tokens
   std::mutex blocked_mutex_;
   std::set<long long> blocked_;  // CLIENT IDs of consumers in (or entering) BLMOVE
   std::mutex unsettled_mutex_;

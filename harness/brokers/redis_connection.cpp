@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <memory>
 #include <stdexcept>
@@ -17,15 +18,6 @@ namespace {
 timeval to_timeval(std::chrono::milliseconds ms) {
   return {static_cast<time_t>(ms.count() / 1000),
           static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
-}
-
-int parse_int(std::string_view text, const char* what, int min, int max) {
-  int n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) {
-    throw std::invalid_argument(fmt::format("invalid {} '{}'", what, text));
-  }
-  return n;
 }
 
 redis_value convert(const redisReply& r) {
@@ -53,92 +45,49 @@ redis_value convert(const redisReply& r) {
   return v;
 }
 
+/// The cause an error reply names; plain error if none of those leakbench tells apart.
+broker_cause cause_of(std::string_view reply) {
+  for (std::string_view auth :
+       {"NOAUTH ", "WRONGPASS ", "ERR AUTH <password> called without any password configured",
+        "ERR Client sent AUTH, but no password is set"}) {
+    if (reply.starts_with(auth)) return broker_cause::auth_refused;
+  }
+  if (reply.starts_with("OOM ")) return broker_cause::out_of_memory;
+  return broker_cause::error;
+}
+
 }  // namespace
 
-bool redis_url::has_scheme(std::string_view text) {
-  constexpr std::string_view scheme = "redis://";
-  if (text.size() < scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i) {  // schemes are case-insensitive (RFC 3986)
-    if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i]) return false;
-  }
-  return true;
-}
-
-std::string redis_url::mask(std::string_view text) {
-  const auto start = text.find("://");
-  if (start == std::string_view::npos) return std::string(text);
-  const auto at = text.rfind('@');
-  if (at == std::string_view::npos || at < start) return std::string(text);
-  return fmt::format("{}://:***@{}", text.substr(0, start), text.substr(at + 1));
-}
-
-redis_url redis_url::parse(std::string_view text) {
-  if (!has_scheme(text)) {
-    throw std::invalid_argument(fmt::format("'{}' is not a redis:// URL", mask(text)));
-  }
-  std::string_view rest = text.substr(std::string_view("redis://").size());
-  redis_url url;
-  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view auth = rest.substr(0, at);
-    if (!auth.starts_with(':'))
-      throw std::invalid_argument("the password must be written as :password@");
-    url.password = auth.substr(1);
-    rest = rest.substr(at + 1);
-  }
-  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-    url.db = parse_int(rest.substr(slash + 1), "db", 0, 1 << 20);
-    rest = rest.substr(0, slash);
-  }
-  std::string_view port;
-  if (rest.starts_with('[')) {  // an IPv6 address: [::1]:6379
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-      throw std::invalid_argument("an IPv6 host is written [address]:port");
-    }
-    url.host = rest.substr(1, close - 1);
-    port = rest.substr(close + 2);
-  } else {
-    const auto colon = rest.rfind(':');
-    if (colon == std::string_view::npos)
-      throw std::invalid_argument("a port is required: redis://host:port");
-    url.host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  if (url.host.empty()) throw std::invalid_argument("a host is required: redis://host:port");
-  url.port = parse_int(port, "port", 1, 65535);
-  return url;
-}
-
-std::string redis_url::describe() const {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return fmt::format("redis://{}{}{}{}:{}/{}", password.empty() ? "" : ":***@", ipv6 ? "[" : "",
-                     host, ipv6 ? "]" : "", port, db);
-}
-
 redis_connection::redis_connection(redis_url url, redis_timeouts timeouts)
-    : url_(std::move(url)), timeouts_(timeouts) {
-  connect();
-}
+    : url_(std::move(url)), timeouts_(timeouts) {}
 
 redis_connection::~redis_connection() {
   if (ctx_ != nullptr) redisFree(ctx_);
 }
 
 void redis_connection::connect() {
-  redisContext* c =
-      redisConnectWithTimeout(url_.host.c_str(), url_.port, to_timeval(timeouts_.connect));
-  if (c == nullptr)
-    throw connection_lost(fmt::format("{}: cannot allocate a connection", url_.describe()));
+  const timeval timeout = to_timeval(timeouts_.connect);
+  redisContext* c = url_.is_unix() ? redisConnectUnixWithTimeout(url_.socket.c_str(), timeout)
+                                   : redisConnectWithTimeout(url_.host.c_str(), url_.port, timeout);
+  if (c == nullptr) {
+    throw connection_lost(broker_cause::unreachable, url_.describe(),
+                          "cannot allocate a connection");
+  }
   if (c->err != 0) {
     const std::string why = c->errstr;
     redisFree(c);
-    throw connection_lost(fmt::format("{}: cannot connect: {}", url_.describe(), why));
+    throw connection_lost(broker_cause::unreachable, url_.describe(), "cannot connect: " + why);
   }
   ctx_ = c;
   client_id_ = -1;
   try {
     set_io_timeout(timeouts_.io);
-    if (!url_.password.empty()) run({"AUTH", url_.password});
+    // As redis-py logs in: AUTH user password with a user, AUTH password without one.
+    if (!url_.user.empty()) {
+      run({"AUTH", url_.user, url_.password});
+    } else if (!url_.password.empty()) {
+      run({"AUTH", url_.password});
+    }
     if (url_.db != 0) run({"SELECT", std::to_string(url_.db)});
   } catch (...) {
     // A failed handshake (wrong password, bad db) must not leave a half-made connection:
@@ -165,16 +114,24 @@ redis_value redis_connection::run(const std::vector<std::string_view>& args) {
   auto* raw = static_cast<redisReply*>(
       redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
   if (raw == nullptr) {
-    // The context is unusable after an I/O error: drop it, reconnect on the next command.
+    // A read or write that waited out the I/O timeout fails with EAGAIN: the server did not
+    // answer in time. Anything else (EOF, a reset) is the connection closed under us.
+    const bool timed_out = ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
     const std::string why = ctx_->errstr[0] != '\0' ? ctx_->errstr : "connection lost";
+    // The context is unusable after an I/O error: drop it, reconnect on the next command.
     redisFree(ctx_);
     ctx_ = nullptr;
-    throw connection_lost(fmt::format("{}: {} failed: {}", url_.describe(), args.front(), why));
+    throw connection_lost(
+        timed_out ? broker_cause::unreachable : broker_cause::connection_killed, url_.describe(),
+        fmt::format("{} {}: {}", args.front(), timed_out ? "timed out" : "failed", why));
   }
   std::unique_ptr<redisReply, void (*)(void*)> reply(raw, freeReplyObject);
   if (reply->type == REDIS_REPLY_ERROR) {
-    throw broker_error(fmt::format("{}: {}: {}", url_.describe(), args.front(),
-                                   std::string_view(reply->str, reply->len)));
+    const std::string_view text(reply->str, reply->len);
+    const broker_cause cause = cause_of(text);
+    throw broker_error(cause, url_.describe(),
+                       cause == broker_cause::error ? fmt::format("{}: {}", args.front(), text)
+                                                    : std::string(text));
   }
   return convert(*reply);
 }
@@ -202,6 +159,21 @@ redis_value redis_connection::blocking_command(const std::vector<std::string_vie
     if (ctx_ != nullptr) set_io_timeout(timeouts_.io);  // an error reply: the link is fine
     throw;
   }
+}
+
+/// Deletes every key matching `pattern`; returns how many.
+std::size_t unlink_matching(redis_connection& c, const std::string& pattern) {
+  std::size_t n = 0;
+  std::string cursor = "0";
+  do {
+    const auto page = c.command({"SCAN", cursor, "MATCH", pattern, "COUNT", "500"});
+    cursor = page.elements.at(0).str;
+    for (const auto& k : page.elements.at(1).elements) {
+      c.command({"UNLINK", k.str});
+      ++n;
+    }
+  } while (cursor != "0");
+  return n;
 }
 
 }  // namespace leakbench::brokers

@@ -7,31 +7,15 @@
 #include <vector>
 
 #include "harness/brokers/broker.hpp"
+#include "harness/brokers/redis_url.hpp"
 
 struct redisContext;
 
 namespace leakbench::brokers {
 
-/// Where a Redis server is: `redis://[:password@]host:port[/db]`.
-struct redis_url {
-  std::string host;
-  int port = 6379;
-  std::string password;
-  int db = 0;
-
-  /// Parses the URL (scheme in any case; an IPv6 host in brackets: redis://[::1]:6379);
-  /// throws std::invalid_argument naming what is wrong, never echoing a password.
-  static redis_url parse(std::string_view text);
-  /// True if `text` starts with redis://, in any case.
-  static bool has_scheme(std::string_view text);
-  /// `text` with anything between :// and the last @ replaced by :***, for messages.
-  static std::string mask(std::string_view text);
-  /// The URL with the password masked, for messages.
-  std::string describe() const;
-};
-
 /// The connection failed (cannot connect, I/O error, timeout, closed by the server): whether
-/// the command ran on the server is unknown. The next command reconnects.
+/// the command ran on the server is unknown. The next command reconnects. cause() is
+/// unreachable (no connection, no answer in time) or connection_killed (closed under us).
 class connection_lost : public broker_error {
  public:
   using broker_error::broker_error;
@@ -52,12 +36,13 @@ struct redis_timeouts {
   std::chrono::milliseconds io{2000};
 };
 
-/// One hiredis connection (not thread-safe): connects, authenticates and selects the db, runs
-/// commands, and reconnects on the next command after an I/O failure. Every failure throws
-/// broker_error with one line that names the server: connection_lost for the connection, plain
-/// broker_error for an error reply.
+/// One hiredis connection (not thread-safe): connects, authenticates and selects the db on its
+/// first command, runs commands, and reconnects on the next command after an I/O failure. Every
+/// failure throws broker_error with one line that names the server: connection_lost for the
+/// connection, plain broker_error for an error reply.
 class redis_connection {
  public:
+  /// Connects on the first command, so that a retry covers connecting too.
   redis_connection(redis_url url, redis_timeouts timeouts);
   ~redis_connection();
   redis_connection(const redis_connection&) = delete;
@@ -81,5 +66,26 @@ class redis_connection {
   redisContext* ctx_ = nullptr;  // null while disconnected
   long long client_id_ = -1;     // -1 until asked, and after a reconnect
 };
+
+/// Deletes every key matching `pattern` (SCAN and UNLINK); returns how many.
+std::size_t unlink_matching(redis_connection& c, const std::string& pattern);
+
+/// Runs `step(c)` and, if the connection is lost, once more on `c`, which reconnects: the one
+/// retry of every step that is safe to repeat (whether the lost try ran on the server is
+/// unknown). A second loss is thrown, saying so if the connection was killed again.
+template <class Step>
+auto retry_once(redis_connection& c, Step&& step) -> decltype(step(c)) {
+  try {
+    return step(c);
+  } catch (const connection_lost&) {
+    // The connection is dropped: the next command connects afresh.
+  }
+  try {
+    return step(c);
+  } catch (const connection_lost& e) {
+    if (e.cause() != broker_cause::connection_killed) throw;
+    throw connection_lost(e.cause(), e.where(), e.detail() + ", and again on a fresh connection");
+  }
+}
 
 }  // namespace leakbench::brokers

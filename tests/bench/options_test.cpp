@@ -143,3 +143,27 @@ TEST(options, the_fit_needs_three_retries_after_warmup) {
             std::string::npos);
   EXPECT_EQ(lb::parse_options({"--retries=4"}).warmup, 1u) << "a defaulted warm-up shrinks to fit";
 }
+
+TEST(options, a_redis_url_may_name_a_unix_socket_or_an_acl_user) {
+  const auto o = lb::parse_options({"--broker=unix://:pw@/tmp/r.sock?db=2"});
+  ASSERT_TRUE(o.redis);
+  EXPECT_EQ(o.redis->socket, "/tmp/r.sock");
+  EXPECT_EQ(o.redis->db, 2);
+  EXPECT_EQ(o.broker, "unix://:***@/tmp/r.sock?db=2");
+  const auto cleanup = lb::parse_options({"--redis_cleanup=unix:///tmp/r.sock"});
+  ASSERT_TRUE(cleanup.redis_cleanup);
+  EXPECT_EQ(cleanup.redis_cleanup->socket, "/tmp/r.sock");
+  EXPECT_EQ(lb::parse_options({"--broker=redis://alice:p%40ss@h"}).broker,
+            "redis://alice:***@h:6379/0");
+  EXPECT_EQ(error_of({"--broker=unix://host/x"}),
+            "--broker=unix://host/x: a unix:// URL has no host: unix:///path/to/redis.sock");
+  EXPECT_EQ(error_of({"--broker=ftp://x"}),
+            "--broker=ftp://x: expected memory, redis://[[user]:password@]host[:port][/db] or "
+            "unix://[[user]:password@]/path[?db=N]");
+  EXPECT_EQ(error_of({"--redis_cleanup=memory"}),
+            "--redis_cleanup=memory: expected redis://[[user]:password@]host[:port][/db] or "
+            "unix://[[user]:password@]/path[?db=N]");
+  EXPECT_EQ(error_of({"--broker=redis://alice:s%65cret@h:x"}),
+            "--broker=redis://:***@h:x: invalid port 'x'");
+  EXPECT_NE(lb::options_help().find("unix:///path[?db=N]"), std::string::npos);
+}

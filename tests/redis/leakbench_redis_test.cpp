@@ -9,6 +9,7 @@
 
 #include "harness/measure/sanitizer.hpp"
 #include "tests/bench/leakbench_process.hpp"
+#include "tests/redis/broker_fixture.hpp"
 #include "tests/redis/redis_server.hpp"
 
 namespace lt = leakbench::test;
@@ -72,6 +73,28 @@ TEST(leakbench_redis, reports_the_same_growth_as_the_memory_broker) {
   EXPECT_EQ(c.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
 }
 
+TEST(leakbench_redis, runs_and_cleans_up_through_a_unix_socket) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  const auto r =
+      lt::run_leakbench({"--payload=64KiB", "--retries=3", "--benchmark_filter=Single/fixed",
+                         "--broker=" + server.unix_url("", 2)},
+                        dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  EXPECT_EQ(r.report.at("context").at("broker"), server.unix_url("", 2));
+  EXPECT_FALSE(r.report.at("benchmarks").at(0).value("error_occurred", false));
+  auto c = server.connect();
+  c.command({"SELECT", "2"});
+  c.command({"ZADD", "leakbench:00000000000000ee:heartbeats", "0", "dead"});
+  const auto cleanup =
+      lt::run_process(LEAKBENCH_EXE, {"--redis_cleanup=" + server.unix_url("", 2)}, dir.path());
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.err;
+  EXPECT_NE(cleanup.out.find("removed leakbench:00000000000000ee: 1 keys"), std::string::npos)
+      << cleanup.out;
+  EXPECT_EQ(c.command({"DBSIZE"}).integer, 0);
+}
+
 TEST(leakbench_redis, unreachable_server_is_one_line_and_exit_code_3) {
   int port = 0;
   {
@@ -83,8 +106,45 @@ TEST(leakbench_redis, unreachable_server_is_one_line_and_exit_code_3) {
       lt::run_leakbench({fmt::format("--broker=redis://127.0.0.1:{}", port)}, dir.path());
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": unreachable (cannot connect"), std::string::npos) << r.err;
   EXPECT_TRUE(r.report.is_null()) << "nothing may run";
+}
+
+TEST(leakbench_redis, exit_code_3_names_why_the_broker_cannot_be_used) {
+  lt::redis_server locked({"--requirepass", "s3cret"});
+  lt::redis_server full;
+  lt::fill_to_maxmemory(full);
+  const lt::closing_listener killing;
+  lt::temp_dir dir;
+  const std::pair<std::string, std::string> cases[] = {
+      {locked.url("wrong-pass"),
+       fmt::format("leakbench: redis://:***@127.0.0.1:{}/0: authentication refused (WRONGPASS "
+                   "invalid username-password pair or user is disabled.)\n",
+                   locked.port())},
+      {full.url(), fmt::format("leakbench: {}/0: out of memory (OOM command not allowed when "
+                               "used memory > 'maxmemory'.",
+                               full.url())},
+      {killing.url(), fmt::format("leakbench: {}/0: killed connection (PING ", killing.url())},
+  };
+  for (const auto& [url, line] : cases) {
+    const auto r = lt::run_leakbench({"--broker=" + url}, dir.path());
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_TRUE(r.err.starts_with(line)) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("wrong-pass"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.report.is_null()) << "nothing may run";
+  }
+  EXPECT_EQ(full.connect().command({"DBSIZE"}).integer, 1) << "only the filler is left";
+}
+
+TEST(leakbench_redis, a_set_up_that_fails_part_way_leaves_no_keys) {
+  // The probe's recovery fails (ZRANGEBYSCORE) after its heartbeat was written.
+  lt::redis_server server({"--rename-command", "ZRANGEBYSCORE", ""});
+  lt::temp_dir dir;
+  const auto r = lt::run_leakbench({"--broker=" + server.url()}, dir.path());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(server.connect().command({"DBSIZE"}).integer, 0) << "set-up left its keys";
 }
 
 TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
@@ -105,6 +165,23 @@ TEST(leakbench_redis, server_death_mid_run_ends_the_benchmark_with_an_error) {
   EXPECT_NE(r.err.find("leakbench: redis: left the keys of leakbench:"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("--redis_cleanup=" + server.url() + "/0"), std::string::npos) << r.err;
+}
+
+TEST(leakbench_redis, a_connection_killed_under_the_start_up_probe_does_not_fail_the_run) {
+  lt::redis_server server;
+  lt::temp_dir dir;
+  auto admin = server.connect();
+  admin.command({"CLIENT", "PAUSE", "60000", "WRITE"});
+  auto run = lt::leakbench_process({"--payload=64KiB", "--retries=3",
+                                    "--benchmark_filter=Single/fixed", "--broker=" + server.url()},
+                                   dir.path());
+  // The probe's first write (its heartbeat) is held, and its connection killed under it.
+  EXPECT_EQ(lt::kill_clients_held_in_a_write(admin), 1);
+  const auto r = run.wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << r.err;
+  EXPECT_EQ(r.report.at("benchmarks").size(), 1u);
+  EXPECT_EQ(admin.command({"DBSIZE"}).integer, 0) << "leakbench left keys behind";
 }
 
 namespace {

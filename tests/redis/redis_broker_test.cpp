@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "tests/redis/broker_fixture.hpp"
 #include "tests/redis/redis_server.hpp"
 #include "tests/runtime/worker_fixture.hpp"
 
@@ -14,68 +15,9 @@ namespace br = leakbench::brokers;
 namespace lt = leakbench::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-br::redis_options fast(std::string prefix = "") {
-  br::redis_options o;
-  o.prefix = std::move(prefix);
-  o.timeouts = {.connect = 1000ms, .io = 1000ms};
-  o.heartbeat = 50ms;
-  o.dead_after = 300ms;
-  return o;
-}
-
-br::redis_broker make_broker(const lt::redis_server& s, br::redis_options o = fast()) {
-  return br::redis_broker(br::redis_url::parse(s.url()), std::move(o));
-}
-
-long long key_count(const lt::redis_server& s, const std::string& pattern) {
-  auto c = s.connect();
-  return static_cast<long long>(c.command({"KEYS", pattern}).elements.size());
-}
-
-}  // namespace
-
-TEST(redis_url, parses_host_port_password_and_db) {
-  const auto u = br::redis_url::parse("redis://:s3cret@127.0.0.1:6380/2");
-  EXPECT_EQ(u.host, "127.0.0.1");
-  EXPECT_EQ(u.port, 6380);
-  EXPECT_EQ(u.password, "s3cret");
-  EXPECT_EQ(u.db, 2);
-  EXPECT_EQ(u.describe(), "redis://:***@127.0.0.1:6380/2") << "the password never shows";
-  for (const char* bad : {"http://x:1", "redis://x", "redis://:1", "redis://x:0", "redis://x:70000",
-                          "redis://x:1/db", "redis://user@x:1"}) {
-    EXPECT_THROW(br::redis_url::parse(bad), std::invalid_argument) << bad;
-  }
-}
-
-TEST(redis_url, accepts_ipv6_hosts_and_a_scheme_in_any_case) {
-  const auto v6 = br::redis_url::parse("redis://[::1]:6390/1");
-  EXPECT_EQ(v6.host, "::1");
-  EXPECT_EQ(v6.port, 6390);
-  EXPECT_EQ(v6.db, 1);
-  EXPECT_EQ(v6.describe(), "redis://[::1]:6390/1");
-  EXPECT_EQ(br::redis_url::parse("REDIS://:pw@[fe80::1]:7000").describe(),
-            "redis://:***@[fe80::1]:7000/0");
-  EXPECT_EQ(br::redis_url::parse("Redis://localhost:6379").host, "localhost");
-  for (const char* bad : {"redis://[::1]", "redis://[::1:6379", "redis://[]:6379"}) {
-    EXPECT_THROW(br::redis_url::parse(bad), std::invalid_argument) << bad;
-  }
-}
-
-TEST(redis_url, never_echoes_a_password_in_an_error) {
-  for (const char* bad :
-       {"redis://:secret@host:notaport", "http://:secret@host:1", "redis://:secret@host"}) {
-    try {
-      br::redis_url::parse(bad);
-      ADD_FAILURE() << "parsed " << bad;
-    } catch (const std::invalid_argument& e) {
-      EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos) << e.what();
-    }
-  }
-  EXPECT_EQ(br::redis_url::mask("redis://:secret@host:notaport"), "redis://:***@host:notaport");
-  EXPECT_EQ(br::redis_url::mask("redis://host:1"), "redis://host:1");
-}
+using lt::fast;
+using lt::key_count;
+using lt::make_broker;
 
 TEST(redis_broker, delivers_then_forgets_after_ack) {
   lt::redis_server server;

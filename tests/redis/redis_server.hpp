@@ -59,6 +59,17 @@ class redis_server {
     return u;
   }
 
+  /// The Unix socket it also listens on.
+  std::string socket_path() const { return (dir_ / "redis.sock").string(); }
+  /// unix://[:auth@]/path[?db=N]
+  std::string unix_url(const std::string& auth = "", int db = 0) const {
+    std::string u = "unix://";
+    if (!auth.empty()) u.append(":").append(auth).append("@");
+    u.append(socket_path());
+    if (db != 0) u.append("?db=").append(std::to_string(db));
+    return u;
+  }
+
   void start() {
     std::vector<std::string> args = {"redis-server",
                                      "--port",
@@ -74,7 +85,11 @@ class redis_server {
                                      "--daemonize",
                                      "no",
                                      "--loglevel",
-                                     "warning"};
+                                     "warning",
+                                     "--unixsocket",
+                                     socket_path(),
+                                     "--unixsocketperm",
+                                     "700"};
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
