@@ -1,0 +1,232 @@
+// leakbench --target=dramatiq against real Dramatiq 2.2.0 workers, just before the fix and at
+// its merge, on redis-servers of the tests' own: what it measures, what it names, and its
+// faults. Each test skips, saying why, where the archives, Python's redis or redis-server are
+// missing.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/bench/leakbench_process.hpp"
+#include "tests/dramatiq/real_worker.hpp"
+#include "tests/redis/redis_server.hpp"
+
+namespace {
+
+namespace lt = leakbench::test;
+using json = nlohmann::json;
+constexpr double k_mib = 1 << 20;
+constexpr double k_payload = 4 * k_mib;
+
+// What each leaky scenario holds, in the model's words (docs/model.md): the real worker's walk
+// must name the same path.
+const std::map<std::string, std::string> k_leaky_paths = {
+    {"Single", "exc.payload"},
+    {"Nested", "exc.payload and exc.__cause__.payload"},
+    {"Concurrent", "exc.payload"},
+    {"DeepTraceback", "exc.__traceback__ -> frame deep_traceback() local 'data'"},
+    {"Generator", "exc.__traceback__ -> frame buffer_chunks() local 'buffer'"},
+    {"ContextManager", "exc.__traceback__ -> frame context_manager() local 'resource'.buffer"},
+    {"MetadataOnly", "exc.__traceback__ -> frame metadata_only() local 'data'"},
+    {"LogAndRaise", "exc.__traceback__ -> frame log_and_raise() local 'data'"},
+    {"RaiseFromNone", "exc.__context__.payload"},
+    {"ClearTraceback", "exc.__context__.payload"},
+};
+const char* k_own_objects = "retains only the exception's own objects, no data block";
+
+class real_worker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    commits_ = lt::find_dramatiq(&why);
+    if (!commits_) GTEST_SKIP() << why;
+  }
+  std::vector<std::string> both(std::vector<std::string> extra = {}) const {
+    std::vector<std::string> args = {"--target=dramatiq", "--worker_timeout_ms=100",
+                                     "--dramatiq=leaky=" + commits_->before,
+                                     "--dramatiq=fixed=" + commits_->after};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  std::optional<lt::dramatiq_commits> commits_;
+  lt::temp_dir dir_;
+};
+
+TEST_F(real_worker, before_the_fix_leaks_what_the_model_says_and_after_it_nothing) {
+  const auto r = lt::run_leakbench(both({"--payload=4MiB", "--retries=8"}), dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 26u);
+  const auto& ctx = r.report.at("context");
+  EXPECT_EQ(ctx.at("target"), "dramatiq");
+  EXPECT_EQ(ctx.at("dramatiq.leaky.commit"), "b0e96f9");
+  EXPECT_EQ(ctx.at("dramatiq.fixed.commit"), "7d65704");
+  EXPECT_EQ(ctx.at("dramatiq.leaky.version"), "2.2.0");
+  for (const auto& [name, b] : benches) {
+    SCOPED_TRACE(name);
+    ASSERT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    EXPECT_FALSE(b.contains("heap_per_retry")) << "no heap counter outside the process";
+    EXPECT_FALSE(b.contains("reclaimed"));
+    EXPECT_EQ(b.at("retries"), 8);
+    const double rss = b.at("rss_per_retry");
+    const std::string scenario = name.substr(0, name.find('/'));
+    const std::string label = b.at("label");
+    if (name.ends_with("/leaky") && k_leaky_paths.contains(scenario)) {
+      const double expected = b.at("expected_per_retry");
+      EXPECT_EQ(expected, scenario == "Nested" ? 2 * k_payload
+                          : scenario == "Concurrent" ? 5 * k_payload / 2
+                                                     : k_payload);
+      EXPECT_NEAR(rss, expected, 0.03 * expected);
+      EXPECT_TRUE(label.ends_with(" per exception via " + k_leaky_paths.at(scenario))) << label;
+    } else {
+      EXPECT_EQ(b.at("expected_per_retry"), 0);
+      EXPECT_LT(rss, 64 * 1024);
+      const bool own = name == "DelBeforeRaise/leaky" || name == "ClearTracebackOutside/leaky";
+      EXPECT_EQ(label, own ? k_own_objects : "retains nothing");
+    }
+  }
+}
+
+TEST_F(real_worker, a_collection_every_n_attempts_gives_the_models_sawtooth) {
+  const auto r = lt::run_leakbench(
+      both({"--payload=4MiB", "--retries=12", "--gc=every:4", "--benchmark_filter=Single/leaky"}),
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto b = lt::by_name(r.report).at("Single/leaky");
+  EXPECT_EQ(r.report.at("context").at("gc"), "every:4");
+  EXPECT_LT(std::abs(b.at("rss_per_retry").get<double>()), 0.25 * k_payload);
+  // Four attempts' payloads are held when the fourth's collection runs.
+  EXPECT_GT(b.at("peak_rss").get<double>() - b.at("rss_start").get<double>(), 3 * k_payload);
+}
+
+TEST_F(real_worker, cpythons_own_collector_holds_fewer_payloads_than_attempts_but_more_than_fixed) {
+  const auto r = lt::run_leakbench(
+      both({"--payload=4MiB", "--retries=40", "--gc=python", "--benchmark_filter=Single"}),
+      dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 2u);
+  EXPECT_EQ(r.report.at("context").at("gc"), "python");
+  const auto held = [&](const std::string& name) {
+    return benches.at(name).at("retained").get<double>() / k_payload;
+  };
+  EXPECT_LT(held("Single/leaky"), 40);
+  EXPECT_GT(held("Single/leaky"), held("Single/fixed") + 1);
+}
+
+TEST_F(real_worker, the_installed_dramatiq_is_one_variant_found_on_pythonpath) {
+  const auto r = lt::run_leakbench(
+      {"--target=dramatiq", "--worker_timeout_ms=100", "--payload=1MiB", "--retries=5",
+       "--python=/usr/bin/python3", "--benchmark_filter=Single|DelBefore"},
+      dir_.path(), {"PYTHONPATH=" + commits_->after});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 2u);
+  EXPECT_TRUE(benches.contains("Single/installed"));
+  EXPECT_TRUE(benches.contains("DelBeforeRaise/installed"));
+  EXPECT_EQ(r.report.at("context").at("dramatiq.installed.commit"), "7d65704");
+  EXPECT_EQ(benches.at("Single/installed").at("expected_per_retry"), 0);
+}
+
+TEST_F(real_worker, a_killed_worker_fails_its_benchmark_and_the_next_gets_a_fresh_one) {
+  lt::leakbench_process p(both({"--payload=0", "--retries=300", "--benchmark_filter=Single"}),
+                          dir_.path());
+  std::vector<int> workers;
+  for (int i = 0; i < 3000 && workers.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    workers = lt::pids_running("--scenario Single");
+  }
+  ASSERT_EQ(workers.size(), 1u) << "Single/leaky's worker never started: " << p.errors();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // mid-run
+  ::kill(workers[0], SIGKILL);
+  const auto r = p.wait();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 2u);
+  EXPECT_TRUE(benches.at("Single/leaky").value("error_occurred", false));
+  EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("killed by SIGKILL"),
+            std::string::npos)
+      << benches.at("Single/leaky").dump();
+  EXPECT_FALSE(benches.at("Single/fixed").value("error_occurred", false));
+  EXPECT_EQ(benches.at("Single/fixed").at("retries"), 300);
+}
+
+TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_process) {
+  lt::redis_server server;
+  lt::leakbench_process p(both({"--broker=" + server.url(), "--payload=0", "--retries=100000",
+                                "--benchmark_filter=Single"}),
+                          dir_.path());
+  for (int i = 0; i < 3000 && lt::pids_running("--scenario Single").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  p.signal(SIGINT);
+  const auto r = p.wait();
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  ASSERT_FALSE(r.report.is_null()) << "the JSON was cut off: " << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 1u) << "Single/fixed never started";
+  EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("interrupted by SIGINT"),
+            std::string::npos);
+  EXPECT_TRUE(lt::pids_running("leakbench_worker.py").empty());
+  auto c = server.connect();
+  EXPECT_TRUE(c.command({"KEYS", "leakbench:*"}).elements.empty());
+}
+
+TEST_F(real_worker, a_killed_leakbench_takes_its_worker_and_its_redis_server_along) {
+  lt::leakbench_process p(both({"--payload=0", "--retries=100000", "--benchmark_filter=Single"}),
+                          dir_.path());
+  std::vector<int> workers, servers;
+  for (int i = 0; i < 3000 && workers.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    workers = lt::pids_running("--scenario Single");
+  }
+  servers = lt::pids_running("/tmp/leakbench-");
+  std::erase_if(servers, [&](int pid) { return pid == workers.front(); });
+  ASSERT_EQ(workers.size(), 1u) << p.errors();
+  ASSERT_EQ(servers.size(), 1u) << "the private redis-server";
+  p.signal(SIGKILL);
+  p.wait();
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    gone = lt::pids_running("--scenario Single").empty() &&
+           lt::pids_running("redis.sock").empty();
+  }
+  EXPECT_TRUE(gone) << "left running after leakbench died";
+}
+
+TEST_F(real_worker, a_folder_without_dramatiq_is_exit_4_saying_where) {
+  const auto r = lt::run_leakbench({"--target=dramatiq", "--dramatiq=mine=" + dir_.path().string()},
+                                   dir_.path());
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("leakbench: the worker cannot start: variant mine (" + dir_.path().string()),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(real_worker, a_missing_interpreter_or_dramatiq_is_exit_4) {
+  const auto missing = lt::run_leakbench(
+      {"--target=dramatiq", "--python=/nonexistent/python3", "--dramatiq=x=" + commits_->after},
+      dir_.path());
+  EXPECT_EQ(missing.exit_code, 4) << missing.err;
+  EXPECT_NE(missing.err.find("/nonexistent/python3"), std::string::npos) << missing.err;
+  const auto no_dramatiq = lt::run_leakbench({"--target=dramatiq", "--python=/usr/bin/python3"},
+                                             dir_.path(), {"PYTHONPATH="});
+  EXPECT_EQ(no_dramatiq.exit_code, 4) << no_dramatiq.err;
+  EXPECT_NE(no_dramatiq.err.find("dramatiq"), std::string::npos) << no_dramatiq.err;
+}
+
+TEST_F(real_worker, no_redis_server_for_the_private_one_is_exit_3) {
+  const auto r = lt::run_leakbench(
+      {"--target=dramatiq", "--python=/usr/bin/python3", "--dramatiq=fixed=" + commits_->after},
+      dir_.path(), {"PATH=/nonexistent"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("redis-server"), std::string::npos) << r.err;
+}
+
+}  // namespace

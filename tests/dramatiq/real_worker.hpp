@@ -1,0 +1,67 @@
+#pragma once
+
+#include <dirent.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/files.hpp"
+#include "tests/process.hpp"
+
+namespace leakbench::test {
+
+/// Dramatiq 2.2.0 just before the fix (b0e96f9) and at its merge (7d65704), extracted from
+/// ../shared/third_party/dramatiq/ into the build tree at configure time (tests/CMakeLists.txt).
+struct dramatiq_commits {
+  std::string before;  ///< the folder holding the `dramatiq` package
+  std::string after;
+};
+
+/// The commits, or why the real-worker tests cannot run here (each then skips, saying so).
+inline std::optional<dramatiq_commits> find_dramatiq(std::string* why) {
+  const dramatiq_commits c{LEAKBENCH_DRAMATIQ_BEFORE, LEAKBENCH_DRAMATIQ_AFTER};
+  for (const auto& dir : {c.before, c.after}) {
+    if (dir.empty() || !std::filesystem::exists(std::filesystem::path(dir) / "dramatiq")) {
+      *why = fmt::format("Dramatiq's archives were not found or did not verify at configure time "
+                         "({}): see tests/CMakeLists.txt",
+                         LEAKBENCH_DRAMATIQ_ARCHIVES);
+      return std::nullopt;
+    }
+  }
+  temp_dir d;
+  const auto r = run_process("/usr/bin/python3", {"-c", "import redis"}, d.path());
+  if (r.exit_code != 0) {
+    *why = "/usr/bin/python3 cannot import redis (Debian's python3-redis): " + r.err;
+    return std::nullopt;
+  }
+  const auto s = run_process("/bin/sh", {"-c", "command -v redis-server"}, d.path());
+  if (s.exit_code != 0) {
+    *why = "no redis-server on PATH (Debian's redis-server)";
+    return std::nullopt;
+  }
+  return c;
+}
+
+/// Pids of the processes whose command line holds `needle`.
+inline std::vector<int> pids_running(const std::string& needle) {
+  std::vector<int> pids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = slurp(e.path() / "cmdline");
+    for (auto& ch : cmdline) {
+      if (ch == '\0') ch = ' ';
+    }
+    if (cmdline.find(needle) != std::string::npos &&
+        slurp(e.path() / "stat").find(") Z") == std::string::npos) {
+      pids.push_back(std::stoi(name));
+    }
+  }
+  return pids;
+}
+
+}  // namespace leakbench::test
