@@ -45,7 +45,7 @@ void line_filter::flush_line() {
 }
 
 std::unique_ptr<benchmark::BenchmarkReporter> make_gbench_reporter(const std::string& format,
-                                                                    bool color, bool tabular) {
+                                                                   bool color, bool tabular) {
   if (format == "json") return std::make_unique<strict_json_reporter>();
   if (format == "csv") {
     // Deprecated in Google Benchmark 1.7, still its --benchmark_format=csv: kept while it is.

@@ -50,7 +50,7 @@ class line_filter final : public std::streambuf {
 /// Google Benchmark's reporter for `format` (console, json, csv), JSON strictly; a console
 /// without colour when `color` is false.
 std::unique_ptr<benchmark::BenchmarkReporter> make_gbench_reporter(const std::string& format,
-                                                                    bool color, bool tabular);
+                                                                   bool color, bool tabular);
 
 /// Whether Google Benchmark's console should colour its output on standard output: per
 /// --benchmark_color, auto meaning a terminal and no NO_COLOR.

@@ -76,7 +76,7 @@ TEST_F(real_worker, before_the_fix_leaks_what_the_model_says_and_after_it_nothin
     const std::string label = b.at("label");
     if (name.ends_with("/leaky") && k_leaky_paths.contains(scenario)) {
       const double expected = b.at("expected_per_retry");
-      EXPECT_EQ(expected, scenario == "Nested" ? 2 * k_payload
+      EXPECT_EQ(expected, scenario == "Nested"       ? 2 * k_payload
                           : scenario == "Concurrent" ? 5 * k_payload / 2
                                                      : k_payload);
       EXPECT_NEAR(rss, expected, 0.03 * expected);
@@ -193,8 +193,7 @@ TEST_F(real_worker, a_killed_leakbench_takes_its_worker_and_its_redis_server_alo
   bool gone = false;
   for (int i = 0; i < 500 && !gone; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    gone = lt::pids_running("--scenario Single").empty() &&
-           lt::pids_running("redis.sock").empty();
+    gone = lt::pids_running("--scenario Single").empty() && lt::pids_running("redis.sock").empty();
   }
   EXPECT_TRUE(gone) << "left running after leakbench died";
 }

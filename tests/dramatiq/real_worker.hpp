@@ -26,9 +26,10 @@ inline std::optional<dramatiq_commits> find_dramatiq(std::string* why) {
   const dramatiq_commits c{LEAKBENCH_DRAMATIQ_BEFORE, LEAKBENCH_DRAMATIQ_AFTER};
   for (const auto& dir : {c.before, c.after}) {
     if (dir.empty() || !std::filesystem::exists(std::filesystem::path(dir) / "dramatiq")) {
-      *why = fmt::format("Dramatiq's archives were not found or did not verify at configure time "
-                         "({}): see tests/CMakeLists.txt",
-                         LEAKBENCH_DRAMATIQ_ARCHIVES);
+      *why = fmt::format(
+          "Dramatiq's archives were not found or did not verify at configure time "
+          "({}): see tests/CMakeLists.txt",
+          LEAKBENCH_DRAMATIQ_ARCHIVES);
       return std::nullopt;
     }
   }

@@ -211,6 +211,31 @@ TEST(collector, names_every_holder_of_a_quarter_and_stops_at_a_spread_list) {
   EXPECT_EQ(found[0].path_bytes, 1200);
 }
 
+TEST(collector, a_holder_of_exactly_a_quarter_is_named_and_one_just_below_is_not) {
+  rt::collector gc;
+  rt::attempt_context ctx(1, rt::message::make("q", "a"));
+  {
+    // 1200 bytes in all: exc.payload holds 300 (a quarter exactly), exc.__cause__.payload 299
+    // (just below), a frame's local 601.
+    auto cause = ctx.make_error("Inner", "");
+    cause->hold("payload", rt::make_payload(299));
+    auto err = ctx.make_error("Outer", "");
+    err->hold("payload", rt::make_payload(300));
+    err->set_cause(cause);
+    auto f = ctx.make<rt::frame_record>("actor");
+    f->set_local("big", rt::make_payload(601));
+    f->set_local("self", err);  // the cycle
+    err->add_frame(f);
+  }
+  gc.adopt(ctx.take_tracked());
+  gc.collect();
+  const auto found = gc.retained();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].path, "exc.payload and exc.__traceback__ -> frame actor() local 'big'");
+  EXPECT_EQ(found[0].bytes, 1200);
+  EXPECT_EQ(found[0].path_bytes, 901);
+}
+
 TEST(collector, names_nothing_for_what_survives_and_no_path_for_a_cycle_without_data) {
   rt::collector gc;
   rt::attempt_context ctx(1, rt::message::make("q", "a"));
