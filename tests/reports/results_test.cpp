@@ -195,14 +195,55 @@ TEST(read_run, a_missing_file_is_one_line) {
 }
 
 TEST(units, parses_sizes_with_binary_units_and_decimals) {
-  EXPECT_EQ(lr::parse_size("64KiB"), 65536);
-  EXPECT_EQ(lr::parse_size("1.5 MiB"), 1.5 * 1048576);
-  EXPECT_EQ(lr::parse_size("512"), 512);
-  EXPECT_EQ(lr::parse_size("0B"), 0);
-  EXPECT_EQ(lr::parse_size("2GiB"), 2.0 * 1073741824);
-  for (const char* bad : {"", "KiB", "64KB", "64 kib", "x1", "1e999"}) {
-    EXPECT_THROW(lr::parse_size(bad), std::invalid_argument) << bad;
+  EXPECT_EQ(lr::parse_size("64KiB"), 65536u);
+  EXPECT_EQ(lr::parse_size("1.5 MiB"), 1572864u);
+  EXPECT_EQ(lr::parse_size("1.5MiB"), 1572864u);
+  EXPECT_EQ(lr::parse_size("1 MiB"), 1048576u);
+  EXPECT_EQ(lr::parse_size("512"), 512u);
+  EXPECT_EQ(lr::parse_size("512B"), 512u);
+  EXPECT_EQ(lr::parse_size("0B"), 0u);
+  EXPECT_EQ(lr::parse_size("0.5KiB"), 512u);
+  EXPECT_EQ(lr::parse_size(".25KiB"), 256u);
+  EXPECT_EQ(lr::parse_size("2GiB"), 2ull << 30);
+  EXPECT_EQ(lr::parse_size("3TiB"), 3ull << 40);
+  EXPECT_EQ(lr::parse_size("18446744073709551615"), 18446744073709551615ull);
+}
+
+TEST(units, refuses_every_other_size_with_a_one_line_reason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "'' is not a size: expected e.g. 64KiB or 1.5 MiB (B, KiB, MiB, GiB, TiB)"},
+      {"KiB", "'KiB' is not a size: expected e.g. 64KiB or 1.5 MiB (B, KiB, MiB, GiB, TiB)"},
+      {"64KB", "'64KB' has an unknown unit 'KB': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"64 kib", "'64 kib' has an unknown unit 'kib': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"1  MiB", "'1  MiB' has an unknown unit ' MiB': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"1e3", "'1e3' has an unknown unit 'e3': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"0.3KiB", "'0.3KiB' is not a whole number of bytes (307.2 B)"},
+      {"1.5", "'1.5' is not a whole number of bytes (1.5 B)"},
+      {"-1KiB", "'-1KiB' is not a size: a size has no sign"},
+      {"+1KiB", "'+1KiB' is not a size: a size has no sign"},
+      {"18446744073709551616", "'18446744073709551616' is too large: sizes stop at 2^64 - 1 bytes"},
+      {"16777216TiB", "'16777216TiB' is too large: sizes stop at 2^64 - 1 bytes"},
+      {"99999999999999999999999KiB",
+       "'99999999999999999999999KiB' is too large: sizes stop at 2^64 - 1 bytes"},
+      {"1.0000000000000001KiB", "'1.0000000000000001KiB' has too many decimals (at most 15)"},
+  };
+  ASSERT_EQ(cases.size(), 14u);
+  for (const auto& [text, says] : cases) {
+    try {
+      lr::parse_size(text);
+      ADD_FAILURE() << text << " parsed";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), says);
+    }
   }
+}
+
+TEST(units, a_unit_is_chosen_for_the_range_it_shows) {
+  EXPECT_EQ(lr::unit_for(0).name, "B");
+  EXPECT_EQ(lr::unit_for(1023).name, "B");
+  EXPECT_EQ(lr::unit_for(4.1 * 1024).name, "KiB");
+  EXPECT_EQ(lr::unit_for(-4 * 1048576.0).name, "MiB");
+  EXPECT_EQ(lr::unit_for(4 * 1048576.0).bytes, 1048576.0);
 }
 
 TEST(units, formats_bytes_with_four_significant_digits) {
