@@ -1,6 +1,7 @@
 #include "reports/gate/decide.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -76,8 +77,31 @@ std::optional<double> need(check& c, const benchmark_row& row, const std::string
   return v;
 }
 
+/// Whether rule `r` reads a heap counter: its value, interval, limit or a condition.
+bool reads_heap(const rule& r) {
+  if (reports::is_heap_counter(r.counter) || reports::is_heap_counter(r.interval) ||
+      reports::is_heap_counter(r.limit.of)) {
+    return true;
+  }
+  return std::any_of(r.when.begin(), r.when.end(),
+                     [](const condition& c) { return reports::is_heap_counter(c.counter); });
+}
+
 /// Fills `c` for rule `r` on `row`; false if a condition excludes the row.
 bool apply(check& c, const rule& r, const benchmark_row& row, const reports::run& run) {
+  if (!run.has_heap() && reads_heap(r)) {
+    for (const auto& cond : r.when) {  // a condition it can read may still leave the row out
+      const auto v =
+          reports::is_heap_counter(cond.counter) ? std::nullopt : row.number(cond.counter);
+      if (v && !std::isnan(*v) && !cond.holds(*v)) return false;
+    }
+    c.outcome = verdict::not_applicable;
+    c.reason = fmt::format(
+        "not applicable: a {} run has no heap counter (the worker is measured from outside its "
+        "process)",
+        run.target());
+    return true;
+  }
   if (row.error_occurred) {
     c.outcome = verdict::fail;
     c.reason = fmt::format("the benchmark failed: {}",
@@ -96,13 +120,13 @@ bool apply(check& c, const rule& r, const benchmark_row& row, const reports::run
     c.reason = fmt::format("{} is infinite", r.counter);
     return true;
   }
-  double limit = r.limit.amount;
+  double of = 0;
   if (!r.limit.of.empty()) {
-    const auto of = need(c, row, r.limit.of, "the limit");
-    if (!of) return true;
-    limit *= *of;
+    const auto v = need(c, row, r.limit.of, "the limit");
+    if (!v) return true;
+    of = *v;
   }
-  c.limit = limit;
+  c.limit = r.limit.resolve(of);
   if (!r.interval.empty()) {
     // A fit of two points has no interval: leakbench leaves the counter out (JSON has no
     // Infinity); older runs wrote Infinity. Either way the check cannot decide.
@@ -136,13 +160,15 @@ const char* to_string(verdict v) {
       return "FAIL";
     case verdict::inconclusive:
       return "inconclusive";
+    case verdict::not_applicable:
+      return "n/a";
   }
   return "?";
 }
 
 verdict worst(verdict a, verdict b) {
   const auto rank = [](verdict v) {
-    return v == verdict::fail ? 2 : v == verdict::inconclusive ? 1 : 0;
+    return v == verdict::fail ? 3 : v == verdict::inconclusive ? 2 : v == verdict::pass ? 1 : 0;
   };
   return rank(a) >= rank(b) ? a : b;
 }
@@ -213,7 +239,11 @@ evaluation evaluate(const reports::run& results, const budgets& b) {
                 .limit_relative = !r.limit.of.empty(),
                 .counter = r.counter};
         c.bytes = b.info(r.counter).bytes;
-        if (apply(c, r, *row, results)) e.checks.push_back(std::move(c));
+        if (apply(c, r, *row, results)) {
+          e.checks.push_back(std::move(c));
+        } else if (row == reps.front()) {
+          e.excluded.push_back({key, *c.rule});
+        }
       }
       if (!row_named && row->error_occurred) {
         check c{.benchmark = key, .repetition = repetition, .rule_name = "the benchmark ran"};
@@ -225,6 +255,32 @@ evaluation evaluate(const reports::run& results, const budgets& b) {
     if (e.checks.size() == checks_before) e.unchecked.push_back(key);
   }
   return e;
+}
+
+void require_checks(const evaluation& e, const reports::run& results, const budgets& b) {
+  if (e.checked() > 0) return;
+  std::vector<std::string> why;
+  if (const auto n = e.count(verdict::not_applicable); n > 0) {
+    why.push_back(fmt::format("{} rows are not applicable (a {} run has no heap counter)", n,
+                              results.target()));
+  }
+  // Per rule, the benchmarks its `when` left out.
+  std::vector<std::pair<std::size_t, std::vector<std::string>>> by_rule;
+  for (const auto& x : e.excluded) {
+    auto it = std::find_if(by_rule.begin(), by_rule.end(),
+                           [&](const auto& p) { return p.first == x.rule; });
+    if (it == by_rule.end()) it = by_rule.insert(by_rule.end(), {x.rule, {}});
+    it->second.push_back(x.benchmark);
+  }
+  for (const auto& [index, names] : by_rule) {
+    const auto& r = b.rules[index];
+    std::vector<std::string> conditions;
+    for (const auto& c : r.when) conditions.push_back(c.text);
+    why.push_back(fmt::format("rule \"{}\" ({}:{}) excludes {} by its when ({})", r.name, b.source,
+                              r.line, fmt::join(names, ", "), fmt::join(conditions, " and ")));
+  }
+  throw reports::input_error(fmt::format("{}: the gate checks nothing in {}: {}", b.source,
+                                         results.source, fmt::join(why, "; ")));
 }
 
 }  // namespace leakbench::gate

@@ -13,16 +13,20 @@ namespace {
 
 struct suite {
   pugi::xml_node node;
-  std::size_t tests = 0, failures = 0;
+  std::size_t tests = 0, failures = 0, skipped = 0;
 
   void add(const std::string& classname, const std::string& name, bool failed,
-           const std::string& type, const std::string& message, const std::string& details) {
+           const std::string& type, const std::string& message, const std::string& details,
+           bool skip = false) {
     auto tc = node.append_child("testcase");
     tc.append_attribute("classname") = printable(classname).c_str();
     tc.append_attribute("name") = printable(name).c_str();
     tc.append_attribute("time") = "0";
     ++tests;
-    if (failed) {
+    if (skip) {
+      ++skipped;
+      tc.append_child("skipped").append_attribute("message") = printable(message).c_str();
+    } else if (failed) {
       ++failures;
       auto f = tc.append_child("failure");
       f.append_attribute("type") = type.c_str();
@@ -36,7 +40,7 @@ struct suite {
     node.append_attribute("tests") = tests;
     node.append_attribute("failures") = failures;
     node.append_attribute("errors") = 0;
-    node.append_attribute("skipped") = 0;
+    node.append_attribute("skipped") = skipped;
   }
 };
 
@@ -52,7 +56,7 @@ void add_checks(suite& s, const outcome& o) {
   }
   for (const auto& key : order) {
     const auto& checks = groups[key];
-    verdict v = verdict::pass;
+    verdict v = verdict::not_applicable;
     bool failed = false;
     std::string details, message;
     for (const auto* c : checks) {
@@ -67,7 +71,7 @@ void add_checks(suite& s, const outcome& o) {
     const std::string name =
         first.rule ? fmt::format("{} ({})", first.rule_name, first.counter) : first.rule_name;
     s.add(key.first, name, failed, v == verdict::inconclusive ? "inconclusive" : "fail", message,
-          details);
+          details, v == verdict::not_applicable);
   }
 }
 

@@ -27,7 +27,17 @@ std::string code(std::string_view s) {
 }
 
 std::string icon(verdict v) {
-  return v == verdict::pass ? "✅ pass" : v == verdict::fail ? "❌ FAIL" : "⚠️ inconclusive";
+  switch (v) {
+    case verdict::pass:
+      return "✅ pass";
+    case verdict::fail:
+      return "❌ FAIL";
+    case verdict::inconclusive:
+      return "⚠️ inconclusive";
+    case verdict::not_applicable:
+      return "➖ n/a";
+  }
+  return "?";
 }
 
 void checks_table(std::ostream& out, const outcome& o) {

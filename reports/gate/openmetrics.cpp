@@ -63,6 +63,7 @@ void write_openmetrics(std::ostream& out, const outcome& o) {
   }
   std::map<std::pair<std::string, std::string>, bool> passed;  // (benchmark, rule) -> passed
   for (const auto& c : o.eval.checks) {
+    if (c.outcome == verdict::not_applicable) continue;  // neither held nor broken
     const auto key = std::make_pair(c.benchmark, c.rule_name);
     const auto it = passed.find(key);
     passed[key] = (it == passed.end() || it->second) && !c.fails(o.policy);

@@ -54,7 +54,10 @@ class grid {
 };
 
 std::string_view color_of(verdict v) {
-  return v == verdict::pass ? k_green : v == verdict::fail ? k_red : k_yellow;
+  return v == verdict::pass             ? k_green
+         : v == verdict::fail           ? k_red
+         : v == verdict::not_applicable ? k_dim
+                                        : k_yellow;
 }
 
 std::string value_cell(const check& c) {

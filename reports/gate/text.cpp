@@ -53,10 +53,13 @@ std::optional<std::string> injected_leak_note(const reports::run& r) {
 std::string summary_line(const outcome& o) {
   const auto& e = o.eval;
   std::string line =
-      fmt::format("{} checks: {} pass, {} FAIL, {} inconclusive ({})", e.checks.size(),
+      fmt::format("{} checks: {} pass, {} FAIL, {} inconclusive ({})", e.checked(),
                   e.count(verdict::pass), e.count(verdict::fail), e.count(verdict::inconclusive),
                   o.policy == inconclusive_policy::fail ? "--inconclusive=fail: they fail"
                                                         : "--inconclusive=pass: they pass");
+  if (const auto n = e.count(verdict::not_applicable); n > 0) {
+    line += fmt::format("; {} not applicable", n);
+  }
   if (o.baseline != nullptr) {
     line += fmt::format("; baseline: {} regressions, {} improvements, {} new, {} gone",
                         o.count(change::regression), o.count(change::improvement),

@@ -133,6 +133,12 @@ std::vector<const benchmark_row*> run::repetitions_of(std::string_view key) cons
   return out;
 }
 
+std::string run::target() const { return context_value("target").value_or("model"); }
+
+bool is_heap_counter(std::string_view counter) {
+  return counter.starts_with("heap_") || counter == "reclaimed";
+}
+
 std::vector<std::string> describe_configuration(const run& r) {
   std::vector<std::string> parts;
   if (const auto v = r.context_value("leakbench_version")) {

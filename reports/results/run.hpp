@@ -47,7 +47,16 @@ struct run {
   std::vector<std::string> keys() const;
   /// The measured rows of benchmark `key`, in repetition order.
   std::vector<const benchmark_row*> repetitions_of(std::string_view key) const;
+  /// What was measured: the context's `target`, "model" (leakbench's own worker) when absent,
+  /// or "dramatiq" (a real worker process measured from outside).
+  std::string target() const;
+  /// Whether the run has heap counters: only a model run sees inside the worker's process.
+  bool has_heap() const { return target() == "model"; }
 };
+
+/// Whether `counter` is read from the worker's heap (heap_per_retry, heap_ci95, ...,
+/// reclaimed), which a run measured from outside the process does not have.
+bool is_heap_counter(std::string_view counter);
 
 /// What a leakbench run's context says of its configuration, one phrase each, in this order:
 /// "leakbench 0.1.0 at <commit>", the date, "payload 1 MiB", then retries, warmup, gc, broker,
