@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
     lg::require_checks(o.eval, results, budgets);
     if (baseline) {
       o.baseline = &*baseline;
+      o.differences = lr::check_comparable(results, *baseline);
       o.comparisons = lg::compare(results, *baseline, budgets);
     }
 

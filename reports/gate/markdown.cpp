@@ -90,8 +90,10 @@ void write_markdown(std::ostream& out, const outcome& o) {
   out << "### leakgate: " << (o.passed() ? "✅ PASS" : "❌ FAIL") << "\n\n";
   out << md(describe_run(*o.results)) << "  \n";
   out << "budgets: " << code(o.budgets->source) << "\n\n";
-  if (const auto note = injected_leak_note(*o.results))
+  if (const auto note = injected_leak_note(*o.results)) {
     out << "> **Note:** " << md(*note) << "\n\n";
+  }
+  if (const auto note = baseline_differences_note(o)) out << "> **Note:** " << md(*note) << "\n\n";
   checks_table(out, o);
   if (!o.eval.unchecked.empty()) {
     out << "\nNot checked (no rule applies to them): " << md(join(o.eval.unchecked, ", ")) << "\n";

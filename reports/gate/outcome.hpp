@@ -8,6 +8,7 @@
 #include "reports/gate/baseline.hpp"
 #include "reports/gate/budgets.hpp"
 #include "reports/gate/decide.hpp"
+#include "reports/results/comparability.hpp"
 #include "reports/results/run.hpp"
 
 namespace leakbench::gate {
@@ -19,6 +20,8 @@ struct outcome {
   const reports::run* baseline = nullptr;  ///< null without --baseline
   evaluation eval;
   std::vector<comparison> comparisons;
+  /// How the baseline's configuration differs without making it incomparable (shown).
+  std::vector<reports::difference> differences;
   inconclusive_policy policy = inconclusive_policy::fail;
 
   /// Whether a comparison fails the gate: a regression, or a gone benchmark when missing=fail.

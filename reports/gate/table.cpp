@@ -125,6 +125,7 @@ void write_table(std::ostream& out, const outcome& o, bool color) {
   out << "leakgate: " << describe_run(*o.results) << '\n';
   out << fmt::format("budgets: {} ({} rules)\n", o.budgets->source, o.budgets->rules.size());
   if (const auto note = injected_leak_note(*o.results)) out << "note: " << *note << '\n';
+  if (const auto note = baseline_differences_note(o)) out << "note: " << printable(*note) << '\n';
   out << '\n';
   print_checks(out, o, color);
   if (!o.eval.unchecked.empty()) {

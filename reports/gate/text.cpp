@@ -50,6 +50,12 @@ std::optional<std::string> injected_leak_note(const reports::run& r) {
                      reports::format_bytes(*n));
 }
 
+std::optional<std::string> baseline_differences_note(const outcome& o) {
+  if (o.baseline == nullptr || o.differences.empty()) return std::nullopt;
+  return fmt::format("the baseline ran otherwise (compared all the same): {}",
+                     reports::describe_differences(o.differences));
+}
+
 std::string summary_line(const outcome& o) {
   const auto& e = o.eval;
   std::string line =

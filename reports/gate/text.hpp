@@ -32,6 +32,9 @@ std::string describe_run(const reports::run& r);
 /// "this run injected a leak of 64 KiB per attempt (--inject_leak)", if it did.
 std::optional<std::string> injected_leak_note(const reports::run& r);
 
+/// "the baseline ran with another retries 12 -> 16, ...", if the runs differ in what is shown.
+std::optional<std::string> baseline_differences_note(const outcome& o);
+
 /// "42 checks: 40 pass, 2 FAIL, 0 inconclusive (they fail); baseline: ...".
 std::string summary_line(const outcome& o);
 

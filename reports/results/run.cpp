@@ -150,7 +150,40 @@ std::vector<std::string> describe_configuration(const run& r) {
   for (const char* key : {"retries", "warmup", "gc", "broker", "concurrency", "depth"}) {
     if (const auto v = r.context_value(key)) parts.push_back(fmt::format("{} {}", key, *v));
   }
+  parts.push_back("inject_leak " + format_bytes(r.context_number("inject_leak").value_or(0)));
+  parts.push_back("target " + r.target());
   return parts;
+}
+
+std::vector<dramatiq_variant> dramatiq_variants(const run& r) {
+  std::vector<dramatiq_variant> out;
+  constexpr std::string_view k_prefix = "dramatiq.";
+  for (const auto& [key, value] : r.context) {  // in key order: by name
+    if (!key.starts_with(k_prefix)) continue;
+    const auto dot = key.rfind('.');
+    if (dot <= k_prefix.size()) continue;
+    const std::string name = key.substr(k_prefix.size(), dot - k_prefix.size());
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.name == name; });
+    if (it == out.end()) it = out.insert(out.end(), {.name = name});
+    const std::string_view field = std::string_view(key).substr(dot + 1);
+    auto& v = *it;
+    if (field == "version") v.version = value;
+    if (field == "commit") v.commit = value;
+    if (field == "python") v.python = value;
+    if (field == "dir") v.dir = value;
+  }
+  return out;
+}
+
+std::string describe_variants(const run& r) {
+  std::string out;
+  for (const auto& v : dramatiq_variants(r)) {
+    out += fmt::format("{}{}: Dramatiq {}", out.empty() ? "" : ", ", v.name,
+                       v.version.empty() ? "?" : v.version);
+    if (!v.commit.empty()) out += " at " + v.commit;
+    if (!v.python.empty()) out += fmt::format(" (Python {})", v.python);
+  }
+  return out;
 }
 
 std::string benchmark_key(std::string_view run_name) {

@@ -60,8 +60,24 @@ bool is_heap_counter(std::string_view counter);
 
 /// What a leakbench run's context says of its configuration, one phrase each, in this order:
 /// "leakbench 0.1.0 at <commit>", the date, "payload 1 MiB", then retries, warmup, gc, broker,
-/// concurrency and depth as "<key> <value>"; only what the context holds.
+/// concurrency and depth as "<key> <value>" (only what the context holds), then
+/// "inject_leak 64 KiB" and "target model" (their defaults when absent).
 std::vector<std::string> describe_configuration(const run& r);
+
+/// One variant of a real-Dramatiq run, as its context names it (dramatiq.NAME.*).
+struct dramatiq_variant {
+  std::string name;     ///< "leaky", "fixed", "installed", ...
+  std::string version;  ///< Dramatiq's version
+  std::string commit;   ///< may be empty
+  std::string python;   ///< the Python version it ran under
+  std::string dir;
+};
+
+/// The variants a run's context describes, in name order; none for a model run.
+std::vector<dramatiq_variant> dramatiq_variants(const run& r);
+
+/// "leaky: Dramatiq 1.15.0, installed: Dramatiq 1.17.1 at 4b3ef1a (Python 3.11.2)", or "".
+std::string describe_variants(const run& r);
 
 /// The benchmark a row measures: its run_name without Google Benchmark's run attributes
 /// (iterations:, repeats:, min_time:, min_warmup_time:, manual_time, real_time, process_time);

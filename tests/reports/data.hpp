@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,6 +26,17 @@ inline std::string read_data(const std::string& relative) {
 /// A recorded run, named in messages by its path below tests/data.
 inline reports::run recorded_run(const std::string& name) {
   return reports::parse_run(read_data("runs/" + name), name);
+}
+
+/// `r` with only the measured rows of the given repetitions (aggregates dropped), named
+/// `source`: two halves of one recorded run make a baseline and a candidate of one config.
+inline reports::run only_repetitions(reports::run r, const std::vector<std::int64_t>& kept,
+                                     const std::string& source) {
+  std::erase_if(r.rows, [&](const reports::benchmark_row& row) {
+    return row.aggregate || std::find(kept.begin(), kept.end(), row.repetition_index) == kept.end();
+  });
+  r.source = source;
+  return r;
 }
 
 /// Whether benchmark `key` is a leaky variant: the shipped budgets' leaky rules hold it.

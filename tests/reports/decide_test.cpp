@@ -516,13 +516,6 @@ TEST(points_for_half_width, follows_the_t_quantile_and_n_to_the_minus_three_halv
   EXPECT_FALSE(lg::points_for_half_width(INFINITY, 10, 1.0));
 }
 
-TEST(combine, averages_repetitions_and_narrows_the_interval) {
-  const std::vector<lr::estimate> reps = {{10, 3}, {12, 4}};
-  const auto c = lr::combine(reps);
-  EXPECT_DOUBLE_EQ(c.value, 11);
-  EXPECT_DOUBLE_EQ(c.half_width, 2.5);  // sqrt(9 + 16) / 2
-}
-
 TEST(evaluate, a_run_cut_short_below_its_warm_up_is_still_advised_on) {
   // The ceiling stopped Single/fixed after 4 retries, fewer than the warm-up (2) + 3: leakbench
   // then fits all but one warm-up retry (3 points). A limit in its interval: inconclusive, with

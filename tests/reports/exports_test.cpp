@@ -26,10 +26,16 @@ counter = "heap_per_retry"
 max = "1KiB"
 )";
 
+/// clean.json standing for a baseline that injected the same leak, so that the two compare.
+lr::run as_if_injected(lr::run r) {
+  r.context["inject_leak"] = "65536";
+  return r;
+}
+
 /// inject_64KiB.json gated against clean.json, with the default budgets or `budgets_text`.
 struct fixture : ::testing::Test {
   lr::run now = recorded_run("inject_64KiB.json");
-  lr::run before = recorded_run("clean.json");
+  lr::run before = as_if_injected(recorded_run("clean.json"));
   lg::budgets budgets = lg::default_budgets();
   lg::outcome o;
 

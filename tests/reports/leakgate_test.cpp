@@ -114,11 +114,18 @@ TEST_F(leakgate, inconclusive_fails_or_passes_as_asked) {
 }
 
 TEST_F(leakgate, a_baseline_regression_fails_and_an_improvement_passes) {
-  const auto worse = gate({run("inject_64KiB.json"), "--baseline", run("clean.json"), "--budgets",
+  // clean.json with Single/fixed's RSS slope grown by 64 KiB: a candidate of the same config.
+  auto grown = lt::read_data("runs/clean.json");
+  const std::string field = "\"rss_per_retry\": ";
+  const auto at = grown.find(field, grown.find("\"Single/fixed")) + field.size();
+  const auto end = grown.find(',', at);
+  grown.replace(at, end - at, fmt::format("{}", std::stod(grown.substr(at, end - at)) + 65536));
+  std::ofstream(file("grown.json")) << grown;
+  const auto worse = gate({file("grown.json"), "--baseline", run("clean.json"), "--budgets",
                            data_path("budgets/every_form.toml")});
   EXPECT_NE(worse.out.find("regression FAIL"), std::string::npos) << worse.out;
   EXPECT_EQ(worse.exit_code, 1);
-  const auto better = gate({run("clean.json"), "--baseline", run("inject_64KiB.json")});
+  const auto better = gate({run("clean.json"), "--baseline", file("grown.json")});
   EXPECT_EQ(better.exit_code, 0) << better.out << better.err;
   EXPECT_NE(better.out.find("improvement"), std::string::npos);
   EXPECT_NE(better.out.find("baseline: 0 regressions, "), std::string::npos) << better.out;
@@ -142,7 +149,7 @@ TEST_F(leakgate, a_benchmark_gone_from_the_results_fails_only_when_asked) {
 
 TEST_F(leakgate, writes_every_export_and_only_whole_files) {
   const auto r =
-      gate({run("inject_64KiB.json"), "--baseline", run("clean.json"), "--markdown",
+      gate({run("inject_64KiB.json"), "--baseline", run("inject_64KiB.json"), "--markdown",
             file("gate.md"), "--junit", file("gate.xml"), "--bencher", file("bmf.json"),
             "--github-action-benchmark", file("gab.json"), "--openmetrics", file("gate.prom")});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -180,6 +187,8 @@ TEST_F(leakgate, bad_input_is_one_line_and_exit_code_2) {
       {{run("clean.json"), "--budgets", file("excluded.toml")},
        "excluded.toml: the gate checks nothing in "},
       {{run("clean.json"), "--baseline", run("errored.json")}, "not comparable"},
+      {{run("clean.json"), "--baseline", run("inject_64KiB.json")},
+       "with inject_leak=65536, but " + run("clean.json") + " with inject_leak=0"},
       {{run("clean.json"), "--inconclusive=sometimes"}, "--inconclusive"},
       {{run("clean.json"), "--frobnicate"}, "--frobnicate"},
       {{}, "RESULTS is required"},

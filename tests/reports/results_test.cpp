@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include "reports/results/date.hpp"
+#include "reports/results/severity.hpp"
 #include "reports/results/units.hpp"
 
 #include "tests/reports/data.hpp"
@@ -256,4 +258,35 @@ TEST(units, formats_bytes_with_four_significant_digits) {
   EXPECT_EQ(lr::format_number(12), "12");
   EXPECT_EQ(lr::format_number(0.99512), "0.995");
   EXPECT_EQ(lr::format_number(NAN), "nan");
+}
+
+TEST(parse_date, reads_google_benchmarks_dates_at_the_moment_they_name) {
+  EXPECT_EQ(lr::parse_date("1970-01-01T00:00:00+00:00"), 0);
+  EXPECT_EQ(lr::parse_date("2026-12-02T02:03:23+00:00"), 1796177003);
+  EXPECT_EQ(lr::parse_date("2026-12-02T02:03:23Z"), 1796177003);
+  // One moment in three zones.
+  EXPECT_EQ(lr::parse_date("2026-12-02T07:03:23+05:00"), 1796177003);
+  EXPECT_EQ(lr::parse_date("2026-12-01T23:33:23-02:30"), 1796177003);
+  for (const char* bad : {"", "2026-12-02", "2026-12-02T02:03:23", "2026-13-02T02:03:23+00:00",
+                          "2026-02-30T02:03:23+00:00", "2026-12-02T02:03:23+0000",
+                          "2026-12-02 02:03:23+00:00", "2026-12-02T02:03:-3+00:00"}) {
+    EXPECT_FALSE(lr::parse_date(bad)) << bad;
+  }
+}
+
+TEST(severity, none_only_where_the_growth_cannot_be_told_from_nothing) {
+  const double p = 1 << 20;
+  EXPECT_EQ(lr::classify(2048, 0, p), lr::severity::none) << "below one page";
+  EXPECT_EQ(lr::classify(8192, 0, p), lr::severity::low);
+  EXPECT_EQ(lr::classify(0.02 * p, 0.03 * p, p), lr::severity::none) << "interval holds 0";
+  EXPECT_EQ(lr::classify(32 * 1024, 300, 4 * p), lr::severity::low)
+      << "32 KiB per retry at 4 MiB: the leak leakgate fails";
+  EXPECT_EQ(lr::classify(0.5 * p, 0, p), lr::severity::critical);
+  EXPECT_EQ(lr::classify(2 * p, 0, p), lr::severity::catastrophic);
+  EXPECT_EQ(lr::classify(p, 0, 0), lr::severity::unknown);
+  EXPECT_EQ(lr::classify(NAN, 0, p), lr::severity::unknown);
+  // What a budget fails is never none.
+  EXPECT_EQ(lr::classify(512, 300, p, true), lr::severity::low);
+  EXPECT_EQ(lr::classify(0.5 * p, 0, p, true), lr::severity::critical);
+  EXPECT_STREQ(lr::to_string(lr::severity::unknown), "n/a");
 }
