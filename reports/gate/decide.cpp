@@ -16,17 +16,26 @@ using reports::benchmark_row;
 
 std::string show(double v, bool bytes) { return reports::format_value(v, bytes); }
 
-/// The retries a rerun would need to decide `c`, as a sentence, or why none will.
-std::string retries_advice(const check& c, const benchmark_row& row, const reports::run& run) {
-  const double distance = std::abs(*c.limit - *c.value);
+/// The retries of `row` and the points its fit had, or nullopt for fewer than 3 retries.
+struct fit_size {
+  std::size_t retries, points, warmup;
+};
+std::optional<fit_size> fit_of(const benchmark_row& row, const reports::run& run) {
   const auto retries = row.number("retries");
-  if (!retries || !std::isfinite(*retries) || *retries < 3) {
-    return "more iterations would narrow the interval";
-  }
+  if (!retries || !std::isfinite(*retries) || *retries < 3) return std::nullopt;
   const auto done = static_cast<std::size_t>(*retries);
   const auto configured = static_cast<std::size_t>(run.context_number("warmup").value_or(0));
   const std::size_t warmup = std::min(configured, done - 3);  // as leakbench clamps it
-  const auto points = points_for_half_width(*c.half_width, done - warmup, distance);
+  return fit_size{done, done - warmup, configured};
+}
+
+/// The retries a rerun would need to decide `c`, as a sentence, or why none will.
+std::string retries_advice(const check& c, const benchmark_row& row, const reports::run& run) {
+  const double distance = std::abs(*c.limit - *c.value);
+  const auto fit = fit_of(row, run);
+  if (!fit) return "more iterations would narrow the interval";
+  const std::size_t done = fit->retries, configured = fit->warmup;
+  const auto points = points_for_half_width(*c.half_width, fit->points, distance);
   if (!points) {
     return fmt::format(
         "the value sits within {} of the limit: no practical number of retries "
@@ -37,7 +46,19 @@ std::string retries_advice(const check& c, const benchmark_row& row, const repor
                      *points + configured, done, show(*c.value, c.bytes));
 }
 
+/// Notes in `c` when its resolution is coarser than its limit, with the retries that would do.
+void note_resolution(check& c, const benchmark_row& row, const reports::run& run) {
+  const auto res = c.resolution();
+  if (!res || !(*c.limit > 0) || *res <= *c.limit) return;
+  const auto fit = fit_of(row, run);
+  if (!fit) return;
+  c.retries = fit->retries;
+  const auto points = points_for_half_width(*c.half_width, fit->points, *c.limit / 2);
+  c.retries_to_resolve = points ? std::optional<std::size_t>(*points + fit->warmup) : std::nullopt;
+}
+
 void decide(check& c, const rule& r, const benchmark_row& row, const reports::run& run) {
+  note_resolution(c, row, run);
   const double v = *c.value, h = c.half_width.value_or(0), l = *c.limit;
   const std::string limit_text = r.limit.of.empty()
                                      ? show(l, c.bytes)

@@ -38,11 +38,17 @@ struct check {
   std::optional<double> limit;       ///< resolved ("90% expected" is a number here)
   verdict outcome = verdict::pass;
   std::string reason;  ///< why it failed or is undecided; empty for a plain pass
+  /// When the run's resolution (twice the half-width) is coarser than the limit: the retries
+  /// whose interval would resolve it (nullopt inside: none practical), and those it ran.
+  std::optional<std::optional<std::size_t>> retries_to_resolve;
+  std::size_t retries = 0;
 
   /// "Nested/fixed", or "Nested/fixed #2" for the third repetition.
   std::string label() const;
   /// The smallest per-retry growth this run could tell apart from zero: twice the half-width.
   std::optional<double> resolution() const;
+  /// Whether that resolution is coarser than the limit: the run cannot resolve its budget.
+  bool too_coarse() const { return retries_to_resolve.has_value(); }
   /// Whether the outcome fails the gate under `p`.
   bool fails(inconclusive_policy p) const;
 };
