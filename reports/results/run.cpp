@@ -73,6 +73,7 @@ benchmark_row parse_row(const json& b, std::size_t index, std::string_view sourc
   row.aggregate_name = text("aggregate_name");
   row.error_message = text("error_message");
   row.label = text("label");
+  row.time_unit = text("time_unit");
   const auto error = b.find("error_occurred");
   row.error_occurred = error != b.end() && error->is_boolean() && error->get<bool>();
   for (const auto& [k, v] : b.items()) {
@@ -89,6 +90,16 @@ std::optional<double> benchmark_row::number(std::string_view field) const {
   const auto it = numbers.find(field);
   if (it == numbers.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<double> benchmark_row::seconds() const {
+  const auto t = number("real_time"), n = number("iterations");
+  if (!t || !n || !std::isfinite(*t * *n)) return std::nullopt;
+  const double unit = time_unit == "ns"   ? 1e-9
+                      : time_unit == "us" ? 1e-6
+                      : time_unit == "s"  ? 1
+                                          : 1e-3;  // Google Benchmark's default for leakbench
+  return *t * *n * unit;
 }
 
 std::optional<std::string> run::context_value(std::string_view key) const {

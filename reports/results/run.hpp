@@ -23,11 +23,14 @@ struct benchmark_row {
   bool error_occurred = false;
   std::string error_message;
   std::string label;
+  std::string time_unit;  ///< of real_time and cpu_time: "ns", "us", "ms" or "s"
   /// Every numeric field (the counters, real_time, iterations, ...), NaN and infinities kept.
   std::map<std::string, double, std::less<>> numbers;
 
   /// The numeric field `field`, if the row has one.
   std::optional<double> number(std::string_view field) const;
+  /// How long the benchmark ran, in seconds: real_time x iterations in its time_unit.
+  std::optional<double> seconds() const;
 };
 
 /// A Google Benchmark JSON report, such as leakbench writes.
