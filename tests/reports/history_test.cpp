@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <pugixml.hpp>
+#include <regex>
 
 #include "reports/report/history.hpp"
 #include "reports/results/units.hpp"
@@ -93,6 +94,15 @@ TEST(history, orders_runs_by_the_moment_they_ran_and_shows_a_step_and_a_gap) {
   // Single/leaky is in all three: three markers and error bars.
   EXPECT_EQ(count(files.at("Single_leaky_rss_per_retry.svg"), "<title>Single/leaky, run "), 3u);
   EXPECT_EQ(files.size(), 1 + clean.keys().size() * 2);
+  // What html-validate's recommended preset asked of the page: scoped headers, plain ids.
+  EXPECT_FALSE(std::regex_search(page, std::regex("<th(?=[ >])(?![^>]*scope=)")));
+  std::size_t ids = 0;
+  static const std::regex id(R"re(id="([^"]*)")re");
+  for (std::sregex_iterator it(page.begin(), page.end(), id), end; it != end; ++it) {
+    ++ids;
+    EXPECT_TRUE(std::regex_match((*it)[1].str(), std::regex("[A-Za-z][A-Za-z0-9_-]*"))) << (*it)[1];
+  }
+  EXPECT_EQ(ids, clean.keys().size()) << "one per benchmark";
 }
 
 TEST(history, each_quantity_is_drawn_in_the_unit_its_range_asks_for) {

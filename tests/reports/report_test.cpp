@@ -168,6 +168,8 @@ TEST(run_report, the_html_has_scoped_headers_and_ids_without_slashes) {
           << (*it)[1];
     }
     EXPECT_EQ(ids, rp::summarize(run).size()) << "one per scenario";
+    const auto title = page.substr(page.find("<title>") + 7);
+    EXPECT_LE(title.find("</title>"), 70u) << "html-validate's long-title";
   }
 }
 
