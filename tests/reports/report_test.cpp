@@ -62,6 +62,7 @@ TEST(run_report, the_summary_numbers_are_the_jsons_to_the_last_digit) {
   const auto run = recorded_run("clean.json");
   const auto files = report_of(run, "clean");
   const std::string& html = files.at("index.html");
+  ASSERT_GE(run.keys().size(), 14u);
   for (const auto& key : run.keys()) {
     const auto* row = run.repetitions_of(key).at(0);
     std::vector<double> expected;
@@ -157,8 +158,10 @@ TEST(run_report, a_benchmark_that_grows_is_not_said_to_retain_nothing) {
 TEST(run_report, the_html_has_scoped_headers_and_ids_without_slashes) {
   const auto b = leakbench::gate::default_budgets();
   const auto run = recorded_run("clean.json");
+  std::size_t pages = 0;
   for (const auto& [name, page] : rp::build_run_report({.results = &run, .budgets = &b})) {
     if (!name.ends_with(".html")) continue;
+    ++pages;
     static const std::regex th("<th(?=[ >])(?![^>]*scope=)"), id(R"re(id="([^"]*)")re");
     EXPECT_FALSE(std::regex_search(page, th)) << "a <th> without scope";
     std::size_t ids = 0;
@@ -171,6 +174,7 @@ TEST(run_report, the_html_has_scoped_headers_and_ids_without_slashes) {
     const auto title = page.substr(page.find("<title>") + 7);
     EXPECT_LE(title.find("</title>"), 70u) << "html-validate's long-title";
   }
+  EXPECT_EQ(pages, 1u);
 }
 
 TEST(run_report, draws_every_repetitions_series) {
@@ -277,6 +281,7 @@ TEST(run_report, names_from_the_file_are_escaped_everywhere) {
   }
   const auto run = lr::parse_run(text, "hostile<b>.json");
   const auto files = rp::build_run_report({.results = &run});
+  ASSERT_EQ(files.size(), 4u) << "index.html, summary.md, the retry chart of each scenario";
   for (const auto& [name, content] : files) {
     EXPECT_EQ(content.find("<script"), std::string::npos) << name;
     EXPECT_EQ(content.find("<b>"), std::string::npos) << name;
@@ -293,6 +298,7 @@ TEST(run_report, names_from_the_file_are_escaped_everywhere) {
 TEST(run_report, without_series_the_retry_chart_comes_from_the_json_and_the_page_says_so) {
   const auto run = recorded_run("clean.json");
   const auto files = report_of(run);
+  ASSERT_EQ(files.size(), 2 + rp::summarize(run).size()) << "a retry chart per scenario";
   for (const auto& [name, content] : files) {
     EXPECT_FALSE(name.ends_with("_time.svg")) << name << ": no time view without samples";
   }
