@@ -18,7 +18,7 @@ tbody tr.first td{border-top:2px solid #888}
 .sev-catastrophic{color:#fff;background:#b71c1c;font-weight:bold}
 .note{color:#444;font-size:13px;max-width:1000px}.meta{color:#444;font-size:13px}
 figure{margin:12px 0;display:inline-block;vertical-align:top}svg{max-width:100%;height:auto}
-.error{color:#b71c1c}
+.error{color:#b71c1c}.v-fail{color:#b71c1c;font-weight:bold}.v-inconclusive{color:#8a6d00}
 )";
 
 constexpr std::string_view k_generator = "<meta name=\"generator\" content=\"leakreport\">";

@@ -191,7 +191,10 @@ std::string summary_html(const std::vector<scenario_summary>& scenarios, table_c
       if (shown.verdict) {
         const std::string title =
             v.verdict_why.empty() ? "" : fmt::format(" title=\"{}\"", escape(v.verdict_why));
-        out += fmt::format("<td class=\"name verdict\"{}>{}</td>", title,
+        const std::string tone = v.verdict == "FAIL"           ? " v-fail"
+                                 : v.verdict == "inconclusive" ? " v-inconclusive"
+                                                               : "";
+        out += fmt::format("<td class=\"name verdict{}\"{}>{}</td>", tone, title,
                            v.verdict.empty() ? "–" : escape(v.verdict));
       }
       out += "</tr>\n";
