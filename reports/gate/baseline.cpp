@@ -5,25 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "reports/results/comparability.hpp"
+
 namespace leakbench::gate {
-namespace {
-
-// Context keys that change what a retry retains; a baseline must agree on them.
-constexpr const char* k_shape_keys[] = {"payload", "concurrency", "depth", "gc"};
-
-void check_comparable(const reports::run& now, const reports::run& before) {
-  for (const char* key : k_shape_keys) {
-    const auto a = now.context_value(key), b = before.context_value(key);
-    if (a && b && *a != *b) {
-      throw reports::input_error(fmt::format(
-          "{}: ran with {}={}, but {} with {}={}: per-retry growth is not comparable; record "
-          "the baseline with the same configuration",
-          before.source, key, *b, now.source, key, *a));
-    }
-  }
-}
-
-}  // namespace
 
 const char* to_string(change c) {
   switch (c) {
@@ -50,7 +34,7 @@ std::optional<double> comparison::delta() const {
 
 std::vector<comparison> compare(const reports::run& now, const reports::run& before,
                                 const budgets& b) {
-  check_comparable(now, before);
+  reports::check_comparable(now, before);
   const auto& policy = b.baseline;
   std::vector<std::string> keys = now.keys();
   for (const auto& k : before.keys()) {

@@ -44,7 +44,7 @@ struct comparison {
 /// regression is an increase larger than abs_tolerance, rel_tolerance x |before| and the two
 /// 95% intervals combined (sqrt(h_now^2 + h_before^2), the interval of a difference). Throws
 /// reports::input_error when the runs' configurations make their slopes incomparable
-/// (payload, concurrency, depth or gc differ).
+/// (reports::check_comparable).
 std::vector<comparison> compare(const reports::run& now, const reports::run& before,
                                 const budgets& b);
 

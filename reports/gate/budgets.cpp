@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "reports/results/json_text.hpp"
@@ -48,34 +49,69 @@ class reader {
     return n.as_string()->get();
   }
 
+  /// A TOML number that a limit or a tolerance may be: finite and not negative.
+  double amount_of(const toml::node& n, std::string_view key) const {
+    const double v =
+        n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
+    if (!std::isfinite(v)) fail(n.source(), fmt::format("{} = {}: not a finite number", key, v));
+    if (v < 0) fail(n.source(), fmt::format("{} = {}: must not be negative", key, v));
+    return v;
+  }
+
+  /// "90" of "90% expected": a percentage, finite and not negative.
+  double percent_of(const toml::node& n, std::string_view key, std::string_view text,
+                    std::string_view number) const {
+    try {
+      const double p = reports::parse_number(number);
+      if (p < 0) fail(n.source(), fmt::format("{} = \"{}\": must not be negative", key, text));
+      return p / 100;
+    } catch (const std::invalid_argument& e) {
+      fail(n.source(), fmt::format("{} = \"{}\": {}", key, text, e.what()));
+    }
+  }
+
   limit limit_of(const toml::node& n, std::string_view key) const {
     limit l;
     if (n.is_integer() || n.is_floating_point()) {
-      l.amount = n.is_integer() ? static_cast<double>(n.as_integer()->get())
-                                : n.as_floating_point()->get();
+      l.amount = amount_of(n, key);
       l.text = reports::format_number(l.amount);
       return l;
     }
     l.text = string_of(n, key);
-    const auto percent = l.text.find('%');
-    try {
-      if (percent == std::string::npos) {
-        l.amount = reports::parse_size(l.text);
-        return l;
+    // Terms joined by '+': at most one size and at most one "N% counter".
+    std::string_view rest = l.text;
+    bool has_amount = false;
+    while (true) {
+      const auto plus = rest.find('+');
+      std::string_view term = rest.substr(0, plus);
+      while (term.starts_with(' ')) term.remove_prefix(1);
+      while (term.ends_with(' ')) term.remove_suffix(1);
+      const auto percent = term.find('%');
+      if (percent == std::string_view::npos) {
+        if (has_amount) fail(n.source(), fmt::format("{} = \"{}\": two sizes", key, l.text));
+        has_amount = true;
+        try {  // a plain number ("0.5" of a counter without a unit) or a size
+          const bool plain = term.find_first_not_of("0123456789.-") == std::string_view::npos;
+          l.amount =
+              plain ? reports::parse_number(term) : static_cast<double>(reports::parse_size(term));
+          if (l.amount < 0)
+            fail(n.source(), fmt::format("{} = \"{}\": must not be negative", key, l.text));
+        } catch (const std::invalid_argument& e) {
+          fail(n.source(), fmt::format("{} = \"{}\": {}", key, l.text, e.what()));
+        }
+      } else {
+        std::string_view of = term.substr(percent + 1);
+        while (of.starts_with(' ')) of.remove_prefix(1);
+        if (!l.of.empty() || of.empty() || of.find(' ') != std::string_view::npos) {
+          fail(n.source(), fmt::format("{} = \"{}\": a fraction names one counter, e.g. \"90% "
+                                       "expected\" or \"105% expected + 64KiB\"",
+                                       key, l.text));
+        }
+        l.fraction = percent_of(n, key, l.text, term.substr(0, percent));
+        l.of = counter_alias(of);
       }
-      l.amount = reports::parse_size(l.text.substr(0, percent)) / 100;
-      std::string of = l.text.substr(percent + 1);
-      of.erase(0, of.find_first_not_of(' '));
-      of.erase(of.find_last_not_of(' ') + 1);
-      if (of.empty() || of.find(' ') != std::string::npos) {
-        fail(n.source(), fmt::format("{} = \"{}\": a fraction names one counter, e.g. \"90% "
-                                     "expected\" or \"1% payload\"",
-                                     key, l.text));
-      }
-      l.of = counter_alias(of);
-      return l;
-    } catch (const std::invalid_argument& e) {
-      fail(n.source(), fmt::format("{} = \"{}\": {}", key, l.text, e.what()));
+      if (plus == std::string_view::npos) return l;
+      rest.remove_prefix(plus + 1);
     }
   }
 
@@ -92,8 +128,10 @@ class reader {
     }
     c.counter = m[1];
     c.op = m[2];
-    try {
-      c.value = reports::parse_size(m[3].str());
+    try {  // a plain number (which may be negative or fractional: "rss_r2 > 0.9"), or a size
+      const std::string v = m[3].str();
+      const bool plain = v.find_first_not_of("0123456789.-") == std::string::npos;
+      c.value = plain ? reports::parse_number(v) : static_cast<double>(reports::parse_size(v));
     } catch (const std::invalid_argument& e) {
       fail(n.source(), fmt::format("when = \"{}\": {}", c.text, e.what()));
     }
@@ -158,19 +196,13 @@ class reader {
   }
 
   double fraction_of(const toml::node& n, std::string_view key) const {
-    if (n.is_integer() || n.is_floating_point()) {
-      return n.is_integer() ? static_cast<double>(n.as_integer()->get())
-                            : n.as_floating_point()->get();
+    if (n.is_integer() || n.is_floating_point()) return amount_of(n, key);
+    const std::string text = string_of(n, key);
+    if (!text.ends_with('%')) {
+      fail(n.source(),
+           fmt::format("{} = \"{}\": expected a fraction such as \"5%\" or 0.05", key, text));
     }
-    std::string text = string_of(n, key);
-    const bool percent = text.ends_with('%');
-    if (percent) text.pop_back();
-    try {
-      return reports::parse_size(text) / (percent ? 100 : 1);
-    } catch (const std::invalid_argument&) {
-      fail(n.source(), fmt::format("{} = \"{}\": expected a fraction such as \"5%\" or 0.05", key,
-                                   string_of(n, key)));
-    }
+    return percent_of(n, key, text, std::string_view(text).substr(0, text.size() - 1));
   }
 
   void counters_of(const toml::table& t, budgets& b) const {
@@ -212,7 +244,7 @@ class reader {
         p.counters.clear();
         for (const auto& c : *list) p.counters.push_back(string_of(c, "baseline.counters"));
       } else if (key == "abs_tolerance") {
-        const limit l = limit_of(v, key);
+        const gate::limit l = limit_of(v, key);
         if (!l.of.empty()) fail(v.source(), "abs_tolerance is an amount, e.g. \"8KiB\"");
         p.abs_tolerance = l.amount;
       } else if (key == "rel_tolerance") {

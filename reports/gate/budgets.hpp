@@ -14,12 +14,17 @@ namespace leakbench::gate {
 /// Which side of its limit a rule keeps a counter on.
 enum class bound { max, min };
 
-/// A rule's limit: an absolute amount, or a fraction of another counter of the same benchmark
-/// ("90% expected" is 0.9 of expected_per_retry).
+/// A rule's limit: an absolute amount, a fraction of another counter of the same benchmark
+/// ("90% expected" is 0.9 of expected_per_retry), or both added ("105% expected + 64KiB").
+/// Never negative, never infinite or NaN.
 struct limit {
-  double amount = 0;  ///< bytes or a plain number; the fraction when `of` is set
-  std::string of;     ///< the counter the fraction is of; empty for an absolute limit
-  std::string text;   ///< as written in the budgets file
+  double amount = 0;    ///< the absolute part: bytes or a plain number
+  double fraction = 0;  ///< of the counter `of`, when it is set
+  std::string of;       ///< the counter the fraction is of; empty for an absolute limit
+  std::string text;     ///< as written in the budgets file
+
+  /// The limit for a benchmark whose counter `of` is `of_value` (ignored without `of`).
+  double resolve(double of_value) const { return amount + (of.empty() ? 0 : fraction * of_value); }
 };
 
 /// `counter op value`: a rule applies only to benchmarks where every condition holds.

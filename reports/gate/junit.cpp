@@ -13,16 +13,20 @@ namespace {
 
 struct suite {
   pugi::xml_node node;
-  std::size_t tests = 0, failures = 0;
+  std::size_t tests = 0, failures = 0, skipped = 0;
 
   void add(const std::string& classname, const std::string& name, bool failed,
-           const std::string& type, const std::string& message, const std::string& details) {
+           const std::string& type, const std::string& message, const std::string& details,
+           bool skip = false, double seconds = 0) {
     auto tc = node.append_child("testcase");
     tc.append_attribute("classname") = printable(classname).c_str();
     tc.append_attribute("name") = printable(name).c_str();
-    tc.append_attribute("time") = "0";
+    tc.append_attribute("time") = fmt::format("{:.6f}", seconds).c_str();
     ++tests;
-    if (failed) {
+    if (skip) {
+      ++skipped;
+      tc.append_child("skipped").append_attribute("message") = printable(message).c_str();
+    } else if (failed) {
       ++failures;
       auto f = tc.append_child("failure");
       f.append_attribute("type") = type.c_str();
@@ -36,9 +40,16 @@ struct suite {
     node.append_attribute("tests") = tests;
     node.append_attribute("failures") = failures;
     node.append_attribute("errors") = 0;
-    node.append_attribute("skipped") = 0;
+    node.append_attribute("skipped") = skipped;
   }
 };
+
+bool cut_short(const reports::run& r, const std::string& key) {
+  for (const auto* row : r.repetitions_of(key)) {
+    if (row->number("ceiling_hit").value_or(0) > 0) return true;
+  }
+  return false;
+}
 
 void add_checks(suite& s, const outcome& o) {
   // (benchmark, rule) in first-seen order, each with its repetitions' checks.
@@ -52,9 +63,12 @@ void add_checks(suite& s, const outcome& o) {
   }
   for (const auto& key : order) {
     const auto& checks = groups[key];
-    verdict v = verdict::pass;
+    verdict v = verdict::not_applicable;
     bool failed = false;
     std::string details, message;
+    if (cut_short(*o.results, key.first)) {
+      details += fmt::format("{}: cut short at --max_rss (ceiling_hit 1)\n", key.first);
+    }
     for (const auto* c : checks) {
       v = worst(v, c->outcome);
       failed = failed || c->fails(o.policy);
@@ -67,7 +81,7 @@ void add_checks(suite& s, const outcome& o) {
     const std::string name =
         first.rule ? fmt::format("{} ({})", first.rule_name, first.counter) : first.rule_name;
     s.add(key.first, name, failed, v == verdict::inconclusive ? "inconclusive" : "fail", message,
-          details);
+          details, v == verdict::not_applicable, benchmark_seconds(*o.results, key.first));
   }
 }
 
@@ -94,8 +108,9 @@ void write_junit(std::ostream& out, const outcome& o) {
   auto root = doc.append_child("testsuites");
   root.append_attribute("name") = "leakgate";
 
+  // A suite per input file: merged reports of several runs keep their cases apart.
   suite checks{root.append_child("testsuite")};
-  checks.node.append_attribute("name") = "leakgate";
+  checks.node.append_attribute("name") = printable("leakgate " + o.results->source).c_str();
   auto props = checks.node.append_child("properties");
   const auto property = [&](const char* name, const std::string& value) {
     auto p = props.append_child("property");
@@ -105,13 +120,17 @@ void write_junit(std::ostream& out, const outcome& o) {
   property("results", o.results->source);
   property("budgets", o.budgets->source);
   property("inconclusive", o.policy == inconclusive_policy::fail ? "fail" : "pass");
+  for (const auto& [key, value] : run_configuration(*o.results)) property(key.c_str(), value);
   add_checks(checks, o);
   checks.close();
   std::size_t tests = checks.tests, failures = checks.failures;
   if (o.baseline != nullptr) {
     property("baseline", o.baseline->source);
     suite base{root.append_child("testsuite")};
-    base.node.append_attribute("name") = "leakgate.baseline";
+    base.node.append_attribute("name") =
+        printable(
+            fmt::format("leakgate.baseline {} against {}", o.results->source, o.baseline->source))
+            .c_str();
     add_comparisons(base, o);
     base.close();
     tests += base.tests;

@@ -127,8 +127,10 @@ int main(int argc, char** argv) {
     o.policy =
         inconclusive == "pass" ? lg::inconclusive_policy::pass : lg::inconclusive_policy::fail;
     o.eval = lg::evaluate(results, budgets);
+    lg::require_checks(o.eval, results, budgets);
     if (baseline) {
       o.baseline = &*baseline;
+      o.differences = lr::check_comparable(results, *baseline);
       o.comparisons = lg::compare(results, *baseline, budgets);
     }
 

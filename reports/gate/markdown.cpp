@@ -1,8 +1,10 @@
 // The Markdown summary: a pull-request comment that reads on its own.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <ostream>
 
+#include "reports/gate/cells.hpp"
 #include "reports/gate/outcome.hpp"
 #include "reports/gate/text.hpp"
 #include "reports/results/text.hpp"
@@ -27,24 +29,24 @@ std::string code(std::string_view s) {
 }
 
 std::string icon(verdict v) {
-  return v == verdict::pass ? "✅ pass" : v == verdict::fail ? "❌ FAIL" : "⚠️ inconclusive";
+  switch (v) {
+    case verdict::pass:
+      return "✅ pass";
+    case verdict::fail:
+      return "❌ FAIL";
+    case verdict::inconclusive:
+      return "⚠️ inconclusive";
+    case verdict::not_applicable:
+      return "➖ n/a";
+  }
+  return "?";
 }
 
 void checks_table(std::ostream& out, const outcome& o) {
   out << "| benchmark | rule | counter | value ± 95% | limit | verdict | sees ≥ | why |\n"
          "|---|---|---|---:|---:|---|---:|---|\n";
   for (const auto& c : o.eval.checks) {
-    std::string value = "-", limit = "-", sees;
-    if (c.value) {
-      value = reports::format_value(*c.value, c.bytes);
-      if (c.half_width) value += " ± " + reports::format_value(*c.half_width, c.bytes);
-    }
-    if (c.rule && c.limit) {
-      limit = fmt::format("{} {}", c.kind == bound::max ? "≤" : "≥",
-                          reports::format_value(*c.limit, c.bytes));
-      if (c.limit_relative) limit += fmt::format(" ({})", c.limit_text);
-    }
-    if (const auto r = c.resolution()) sees = reports::format_value(*r, c.bytes);
+    const std::string value = value_cell(c), limit = limit_cell(c), sees = resolution_cell(c);
     out << fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", code(c.label()),
                        md(c.rule_name), c.rule ? code(c.counter) : "-", md(value), md(limit),
                        icon(c.outcome), md(sees), md(c.reason));
@@ -80,12 +82,17 @@ void write_markdown(std::ostream& out, const outcome& o) {
   out << "### leakgate: " << (o.passed() ? "✅ PASS" : "❌ FAIL") << "\n\n";
   out << md(describe_run(*o.results)) << "  \n";
   out << "budgets: " << code(o.budgets->source) << "\n\n";
-  if (const auto note = injected_leak_note(*o.results))
+  if (const auto note = injected_leak_note(*o.results)) {
     out << "> **Note:** " << md(*note) << "\n\n";
+  }
+  if (const auto note = baseline_differences_note(o)) out << "> **Note:** " << md(*note) << "\n\n";
+  for (const auto& note : resolution_notes(o)) out << "> **Resolution:** " << md(note) << "\n\n";
   checks_table(out, o);
   if (!o.eval.unchecked.empty()) {
-    out << "\nNot checked (no rule applies to them): " << md(join(o.eval.unchecked, ", ")) << "\n";
+    out << "\nNot checked (no rule applies to them): "
+        << md(fmt::format("{}", fmt::join(o.eval.unchecked, ", "))) << "\n";
   }
+  if (const auto note = cut_short_note(*o.results)) out << "\n> ⛔ " << md(*note) << "\n";
   if (o.baseline != nullptr) baseline_table(out, o);
   out << "\n" << md(summary_line(o)) << "\n";
 }

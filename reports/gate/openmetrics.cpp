@@ -2,6 +2,7 @@
 // # UNIT lines (comments to Prometheus) and # EOF, so one file serves both parsers.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <map>
 #include <ostream>
 
@@ -31,7 +32,11 @@ std::string label_value(std::string_view s) {
   return out;
 }
 
-std::string number(double v) { return fmt::format("{:.17g}", v); }
+std::string number(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v)) return "NaN";
+  return fmt::format("{:.17g}", v);
+}
 
 struct family {
   std::string help;
@@ -50,9 +55,24 @@ void write_openmetrics(std::ostream& out, const outcome& o) {
     f.bytes = bytes;
     f.samples.emplace_back(std::move(labels), value);
   };
+  // What makes a run's numbers differ from the last without a change in the code: on every
+  // sample, so that an injected leak or another target is a series of its own.
+  const std::string run_labels =
+      fmt::format("inject_leak=\"{}\",target=\"{}\"",
+                  label_value(o.results->context_value("inject_leak").value_or("0")),
+                  label_value(o.results->target()));
+  std::string info;
+  for (const auto& [key, value] : run_configuration(*o.results)) {
+    info += fmt::format("{}{}=\"{}\"", info.empty() ? "" : ",", key, label_value(value));
+  }
+  sample("leakgate_run_info", "The run's configuration, as labels (the value is always 1)", false,
+         info, 1);
+  std::map<std::string, bool> cut_short;
   for (const auto& m : measures(o)) {
+    cut_short[m.benchmark] = cut_short[m.benchmark] || m.cut_short;
     const std::string base = "leakgate_" + metric_part(m.counter) + (m.bytes ? "_bytes" : "");
-    const std::string labels = fmt::format("benchmark=\"{}\"", label_value(m.benchmark));
+    const std::string labels =
+        fmt::format("benchmark=\"{}\",{}", label_value(m.benchmark), run_labels);
     sample(base, fmt::format("Google Benchmark counter {}, repetitions combined", m.counter),
            m.bytes, labels, m.value.value);
     if (m.has_interval) {
@@ -61,8 +81,14 @@ void write_openmetrics(std::ostream& out, const outcome& o) {
              labels, m.value.half_width);
     }
   }
+  for (const auto& [benchmark, hit] : cut_short) {
+    sample("leakgate_ceiling_hit",
+           "1 if the benchmark stopped at --max_rss before its retries were done", false,
+           fmt::format("benchmark=\"{}\",{}", label_value(benchmark), run_labels), hit ? 1 : 0);
+  }
   std::map<std::pair<std::string, std::string>, bool> passed;  // (benchmark, rule) -> passed
   for (const auto& c : o.eval.checks) {
+    if (c.outcome == verdict::not_applicable) continue;  // neither held nor broken
     const auto key = std::make_pair(c.benchmark, c.rule_name);
     const auto it = passed.find(key);
     passed[key] = (it == passed.end() || it->second) && !c.fails(o.policy);

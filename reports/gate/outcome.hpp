@@ -8,6 +8,7 @@
 #include "reports/gate/baseline.hpp"
 #include "reports/gate/budgets.hpp"
 #include "reports/gate/decide.hpp"
+#include "reports/results/comparability.hpp"
 #include "reports/results/run.hpp"
 
 namespace leakbench::gate {
@@ -19,6 +20,8 @@ struct outcome {
   const reports::run* baseline = nullptr;  ///< null without --baseline
   evaluation eval;
   std::vector<comparison> comparisons;
+  /// How the baseline's configuration differs without making it incomparable (shown).
+  std::vector<reports::difference> differences;
   inconclusive_policy policy = inconclusive_policy::fail;
 
   /// Whether a comparison fails the gate: a regression, or a gone benchmark when missing=fail.
@@ -35,11 +38,30 @@ struct measure {
   bool bytes = false;
   estimate value;
   bool has_interval = false;
+  /// The value has no interval although its counter has one: the fit had two points after
+  /// --max_rss cut the benchmark short (value: the mean slope; half_width: infinity).
+  bool unbounded = false;
   std::size_t repetitions = 1;
+  /// A repetition stopped at --max_rss (ceiling_hit 1), after `retries` (the fewest).
+  bool cut_short = false;
+  double retries = 0;
 };
 
-/// The exported counters ([counters] export = true) of every benchmark that has them finite.
+/// The exported counters ([counters] export = true) of every benchmark that has them finite,
+/// a benchmark cut short by --max_rss included with its mark.
 std::vector<measure> measures(const outcome& o);
+
+/// The run's configuration for the exports that can carry it: payload, retries, gc, broker,
+/// inject_leak, target and git_commit, as (key, value) with defaults where absent.
+std::vector<std::pair<std::string, std::string>> run_configuration(const reports::run& r);
+
+/// How long benchmark `key` ran, in seconds (its repetitions added), 0 if the JSON says not.
+double benchmark_seconds(const reports::run& r, const std::string& key);
+
+/// The value a ratio-based dashboard (github-action-benchmark) can judge: the upper end of the
+/// 95% interval, never below one 4 KiB page, the smallest growth RSS can show; without an
+/// interval, the value itself with the same floor.
+double upper_bound_floored(const measure& m);
 
 /// The human table for a terminal; `color` adds ANSI colours to the verdicts.
 void write_table(std::ostream& out, const outcome& o, bool color);

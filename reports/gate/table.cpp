@@ -1,9 +1,11 @@
 // The table leakgate prints: one row per check, the reason under each row that is not a pass.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <ostream>
 
+#include "reports/gate/cells.hpp"
 #include "reports/gate/outcome.hpp"
 #include "reports/gate/text.hpp"
 #include "reports/results/units.hpp"
@@ -28,14 +30,16 @@ class grid {
       }
     }
     for (const auto& r : rows_) {
-      std::string line;
+      std::vector<std::string> cells;
       for (std::size_t i = 0; i < r.cells.size(); ++i) {
-        std::string cell = pad(r.cells[i], width[i]);
+        // fmt pads by display width: "±" and "≤" take one column, as they show.
+        std::string cell = fmt::format("{:<{}}", r.cells[i], width[i]);
         if (color && i == verdict_column && !r.color.empty()) {
           cell = fmt::format("{}{}{}", r.color, cell, k_reset);
         }
-        line += (i == 0 ? "" : "  ") + cell;
+        cells.push_back(std::move(cell));
       }
+      std::string line = fmt::format("{}", fmt::join(cells, "  "));
       line.erase(line.find_last_not_of(' ') + 1);
       out << line << '\n';
       if (!r.note.empty()) {
@@ -54,35 +58,21 @@ class grid {
 };
 
 std::string_view color_of(verdict v) {
-  return v == verdict::pass ? k_green : v == verdict::fail ? k_red : k_yellow;
-}
-
-std::string value_cell(const check& c) {
-  if (!c.value) return "-";
-  const std::string v = reports::format_value(*c.value, c.bytes);
-  if (!c.half_width) return v;
-  return fmt::format("{} ± {}", v, reports::format_value(*c.half_width, c.bytes));
-}
-
-std::string limit_cell(const check& c) {
-  if (!c.rule) return "-";
-  const std::string op = c.kind == bound::max ? "≤" : "≥";
-  if (!c.limit) return fmt::format("{} {}", op, c.limit_text);
-  const std::string shown = reports::format_value(*c.limit, c.bytes);
-  if (!c.limit_relative) return fmt::format("{} {}", op, shown);
-  return fmt::format("{} {} ({})", op, shown, c.limit_text);
+  return v == verdict::pass             ? k_green
+         : v == verdict::fail           ? k_red
+         : v == verdict::not_applicable ? k_dim
+                                        : k_yellow;
 }
 
 void print_checks(std::ostream& out, const outcome& o, bool color) {
   grid g({"benchmark", "counter", "value ± 95%", "limit", "verdict", "sees ≥"});
   for (const auto& c : o.eval.checks) {
-    const auto res = c.resolution();
     std::string verdict_text = to_string(c.outcome);
     if (c.outcome == verdict::inconclusive) {
       verdict_text += o.policy == inconclusive_policy::fail ? " (fails)" : " (passes)";
     }
     g.add({c.label(), c.rule ? c.counter : "-", value_cell(c), limit_cell(c), verdict_text,
-           res ? reports::format_value(*res, c.bytes) : ""},
+           resolution_cell(c)},
           color_of(c.outcome),
           c.reason.empty() ? "" : fmt::format("{}: {}", c.rule_name, c.reason));
   }
@@ -96,19 +86,14 @@ void print_baseline(std::ostream& out, const outcome& o, bool color) {
       o.baseline->source, reports::format_bytes(o.budgets->baseline.abs_tolerance),
       o.budgets->baseline.rel_tolerance * 100);
   grid g({"benchmark", "counter", "baseline", "now", "change", "tolerance", "verdict"});
-  const auto show = [](const std::optional<estimate>& e, bool bytes) {
-    if (!e) return std::string("-");
-    return fmt::format("{} ± {}", reports::format_value(e->value, bytes),
-                       reports::format_value(e->half_width, bytes));
-  };
   for (const auto& c : o.comparisons) {
     const auto d = c.delta();
     const std::string_view tint = o.fails(c)                      ? k_red
                                   : c.kind == change::improvement ? k_green
                                   : c.kind == change::unchanged   ? std::string_view()
                                                                   : k_yellow;
-    g.add({c.benchmark, c.counter.empty() ? "-" : c.counter, show(c.before, c.bytes),
-           show(c.now, c.bytes), d ? signed_value(*d, c.bytes) : "-",
+    g.add({c.benchmark, c.counter.empty() ? "-" : c.counter, estimate_cell(c.before, c.bytes),
+           estimate_cell(c.now, c.bytes), d ? signed_value(*d, c.bytes) : "-",
            d ? reports::format_value(c.tolerance, c.bytes) : "-",
            o.fails(c) ? fmt::format("{} FAIL", to_string(c.kind)) : to_string(c.kind)},
           tint, c.note);
@@ -122,11 +107,15 @@ void write_table(std::ostream& out, const outcome& o, bool color) {
   out << "leakgate: " << describe_run(*o.results) << '\n';
   out << fmt::format("budgets: {} ({} rules)\n", o.budgets->source, o.budgets->rules.size());
   if (const auto note = injected_leak_note(*o.results)) out << "note: " << *note << '\n';
+  if (const auto note = baseline_differences_note(o)) out << "note: " << printable(*note) << '\n';
+  for (const auto& note : resolution_notes(o)) out << "resolution: " << note << '\n';
   out << '\n';
   print_checks(out, o, color);
   if (!o.eval.unchecked.empty()) {
-    out << "\nnot checked (no rule applies to them): " << join(o.eval.unchecked, ", ") << '\n';
+    out << fmt::format("\nnot checked (no rule applies to them): {}\n",
+                       fmt::join(o.eval.unchecked, ", "));
   }
+  if (const auto note = cut_short_note(*o.results)) out << '\n' << printable(*note) << '\n';
   if (o.baseline != nullptr) print_baseline(out, o, color);
   const std::string verdict_text = o.passed() ? "PASS" : "FAIL";
   out << '\n' << summary_line(o) << " -> ";

@@ -18,19 +18,33 @@ tbody tr.first td{border-top:2px solid #888}
 .sev-catastrophic{color:#fff;background:#b71c1c;font-weight:bold}
 .note{color:#444;font-size:13px;max-width:1000px}.meta{color:#444;font-size:13px}
 figure{margin:12px 0;display:inline-block;vertical-align:top}svg{max-width:100%;height:auto}
-.error{color:#b71c1c}
+.error{color:#b71c1c}.v-fail{color:#b71c1c;font-weight:bold}.v-inconclusive{color:#8a6d00}
 )";
+
+constexpr std::string_view k_generator = "<meta name=\"generator\" content=\"leakreport\">";
 
 }  // namespace
 
+std::string_view generator_tag() { return k_generator; }
+
+std::string html_id(std::string_view name) {
+  std::string out = "b-";
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
 std::string html_page(std::string_view title, std::string_view body) {
   return fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n{}\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
       "'unsafe-inline'\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
-      escape(title), k_css, body);
+      k_generator, escape(title), k_css, body);
 }
 
 }  // namespace leakbench::report

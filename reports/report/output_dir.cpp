@@ -5,18 +5,33 @@
 
 #include <fstream>
 
+#include "reports/report/html.hpp"
+
 namespace leakbench::report {
 namespace {
 
 namespace fs = std::filesystem;
 
-/// Whether `dir` holds only what a report writes, so replacing it loses nothing else.
-bool only_report_files(const fs::path& dir) {
+/// Why `dir` is not a report leakreport may replace, or "" if it is one (or empty): only
+/// what a report writes (.html, .md, .svg), and an index.html that says leakreport wrote it.
+std::string not_a_report(const fs::path& dir) {
+  bool empty = true;
   for (const auto& e : fs::directory_iterator(dir)) {
+    empty = false;
     const auto ext = e.path().extension();
-    if (!e.is_regular_file() || (ext != ".html" && ext != ".md" && ext != ".svg")) return false;
+    if (!e.is_regular_file() || (ext != ".html" && ext != ".md" && ext != ".svg")) {
+      return "it holds files a report does not write; choose an empty or new folder";
+    }
   }
-  return true;
+  if (empty) return "";
+  std::ifstream in(dir / "index.html");
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  if (head.find(generator_tag()) == std::string::npos) {
+    return "its index.html was not written by leakreport; choose an empty or new folder";
+  }
+  return "";
 }
 
 }  // namespace
@@ -31,9 +46,7 @@ void write_report(const fs::path& out, const files& f) {
   std::error_code ec;
   if (fs::exists(target, ec)) {
     if (!fs::is_directory(target, ec)) throw fail("it exists and is not a folder");
-    if (!only_report_files(target)) {
-      throw fail("it holds files a report does not write; choose an empty or new folder");
-    }
+    if (const auto why = not_a_report(target); !why.empty()) throw fail(why);
   }
   fs::create_directories(parent, ec);
   if (ec) throw fail(ec.message());

@@ -15,7 +15,8 @@ class output_error : public std::runtime_error {
 
 /// Writes `f` into `dir` whole or not at all: into a fresh hidden sibling folder first, then
 /// renamed into place. An existing `dir` is replaced only if it is empty or holds nothing but
-/// what a report writes (.html, .md, .svg), and only once the new report is complete. On
+/// what a report writes (.html, .md, .svg) with an index.html that leakreport wrote (its
+/// generator tag), and only once the new report is complete. On
 /// failure nothing is left behind and output_error says why.
 void write_report(const std::filesystem::path& dir, const files& f);
 

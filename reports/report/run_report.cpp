@@ -1,6 +1,7 @@
 #include "reports/report/run_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include "reports/report/html.hpp"
 #include "reports/report/summary.hpp"
 #include "reports/report/svg_chart.hpp"
+#include "reports/results/comparability.hpp"
 #include "reports/results/series.hpp"
 #include "reports/results/text.hpp"
 #include "reports/results/units.hpp"
@@ -41,17 +43,22 @@ style look_of(const std::string& variant, bool fit) {
 
 struct variant_data {
   const variant_summary* summary;
-  std::optional<reports::series> samples;
+  std::vector<reports::series> samples;  ///< one per repetition, in order; none without --series
+
+  /// The name of repetition `i` in a legend: "leaky", or "leaky #1" among repetitions.
+  std::string name(std::size_t i) const {
+    const auto& s = *summary;
+    const std::string base = s.variant.empty() ? s.key : s.variant;
+    return samples.size() > 1 ? fmt::format("{} #{}", base, i) : base;
+  }
 };
 
 std::string describe(const reports::run& r) {
   auto parts = reports::describe_configuration(r);
-  if (const auto n = r.context_number("inject_leak"); n && *n > 0) {
-    parts.push_back("injected leak " + reports::format_bytes(*n) + " per attempt");
+  if (const auto variants = reports::describe_variants(r); !variants.empty()) {
+    parts.push_back(variants);
   }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : " · ") + p;
-  return out;
+  return fmt::format("{}", fmt::join(parts, " · "));
 }
 
 /// The fitted line at retry r, if the JSON has it.
@@ -80,22 +87,26 @@ chart retry_chart(const std::string& scenario, const std::vector<variant_data>& 
           .y_label = "RSS (MiB)"};
   for (const auto& v : vs) {
     const auto& s = *v.summary;
-    series data{.name = s.variant.empty() ? s.key : s.variant, .look = look_of(s.variant, false)};
-    if (v.samples) {
-      for (std::size_t i = 0; i < v.samples->retries.size(); ++i) {
-        const double rss = v.samples->retries[i].rss;
+    for (std::size_t r = 0; r < v.samples.size(); ++r) {
+      series data{.name = v.name(r), .look = look_of(s.variant, false)};
+      const std::string who = v.samples.size() > 1 ? fmt::format("{} #{}", s.key, r) : s.key;
+      for (std::size_t i = 0; i < v.samples[r].retries.size(); ++i) {
+        const double rss = v.samples[r].retries[i].rss;
         data.line.push_back({static_cast<double>(i), rss / k_mib, ""});
         data.markers.push_back({static_cast<double>(i), rss / k_mib,
-                                fmt::format("{}, retry {}: {:.2f} MiB", s.key, i, rss / k_mib)});
+                                fmt::format("{}, retry {}: {:.2f} MiB", who, i, rss / k_mib)});
       }
-    } else if (s.start && s.end && s.retries) {
+      c.data.push_back(std::move(data));
+    }
+    if (v.samples.empty() && s.start && s.end && s.retries) {
+      series data{.name = v.name(0), .look = look_of(s.variant, false)};
       // Without samples: the JSON's two ends; the fitted line shows the way between.
       for (const auto& [x, y] : {std::pair{0.0, *s.start}, std::pair{*s.retries, *s.end}}) {
         data.markers.push_back(
             {x, y / k_mib, fmt::format("{}, retry {:.0f}: {:.2f} MiB", s.key, x, y / k_mib)});
       }
+      c.data.push_back(std::move(data));
     }
-    c.data.push_back(std::move(data));
     if (s.retries) {
       const auto a = fitted(s, 0), b = fitted(s, *s.retries);
       if (a && b) {
@@ -115,23 +126,26 @@ chart time_chart(const std::string& scenario, const std::vector<variant_data>& v
           .x_label = "time since the benchmark started (s)",
           .y_label = "RSS (MiB)"};
   for (const auto& v : vs) {
-    if (!v.samples) continue;
     const auto& s = *v.summary;
-    const auto& retries = v.samples->retries;
-    series data{.name = s.variant.empty() ? s.key : s.variant, .look = look_of(s.variant, false)};
-    std::vector<reports::sample> all = retries;
-    all.insert(all.end(), v.samples->background.begin(), v.samples->background.end());
-    std::stable_sort(all.begin(), all.end(),
-                     [](const auto& a, const auto& b) { return a.time < b.time; });
-    for (const auto& x : all) data.line.push_back({x.time, x.rss / k_mib, ""});
-    for (std::size_t i = 0; i < retries.size(); ++i) {
-      data.markers.push_back({retries[i].time, retries[i].rss / k_mib,
-                              fmt::format("{}, retry {} at {:.3f} s: {:.2f} MiB", s.key, i,
-                                          retries[i].time, retries[i].rss / k_mib)});
+    for (std::size_t r = 0; r < v.samples.size(); ++r) {
+      const auto& retries = v.samples[r].retries;
+      const std::string who = v.samples.size() > 1 ? fmt::format("{} #{}", s.key, r) : s.key;
+      series data{.name = v.name(r), .look = look_of(s.variant, false)};
+      std::vector<reports::sample> all = retries;
+      all.insert(all.end(), v.samples[r].background.begin(), v.samples[r].background.end());
+      std::stable_sort(all.begin(), all.end(),
+                       [](const auto& a, const auto& b) { return a.time < b.time; });
+      for (const auto& x : all) data.line.push_back({x.time, x.rss / k_mib, ""});
+      for (std::size_t i = 0; i < retries.size(); ++i) {
+        data.markers.push_back({retries[i].time, retries[i].rss / k_mib,
+                                fmt::format("{}, retry {} at {:.3f} s: {:.2f} MiB", who, i,
+                                            retries[i].time, retries[i].rss / k_mib)});
+      }
+      c.data.push_back(std::move(data));
     }
-    c.data.push_back(std::move(data));
-    series fit{.name = fmt::format("{} fit", s.variant.empty() ? s.key : s.variant),
-               .look = look_of(s.variant, true)};
+    if (v.samples.size() != 1) continue;  // the fit of the mean belongs to no one repetition
+    const auto& retries = v.samples.front().retries;
+    series fit{.name = fmt::format("{} fit", v.name(0)), .look = look_of(s.variant, true)};
     for (std::size_t i = 0; i < retries.size(); ++i) {
       if (const auto y = fitted(s, static_cast<double>(i))) {
         fit.line.push_back({retries[i].time, *y / k_mib, ""});
@@ -142,19 +156,81 @@ chart time_chart(const std::string& scenario, const std::vector<variant_data>& v
   return c;
 }
 
+/// Why series `x` is not the samples of `row` (repetition of the JSON's benchmark), or "".
+/// leakbench's rss_start and rss_end are the first and last retry samples, to the byte.
+std::string mismatch(const reports::series& x, const reports::benchmark_row& row,
+                     const reports::run& r) {
+  const auto retries = row.number("retries"), start = row.number("rss_start"),
+             end = row.number("rss_end");
+  if (retries && static_cast<double>(x.retries.size()) != *retries + 1) {
+    return fmt::format(
+        "{}: holds {} retries, but {} ran {} with {}: is it this run's "
+        "--series_out?",
+        x.file, x.retries.size() - 1, r.source, row.key, *retries);
+  }
+  if ((start && x.retries.front().rss != *start) || (end && x.retries.back().rss != *end)) {
+    return fmt::format(
+        "{}: RSS {} to {} bytes, but {} has {} from {} to {}: the series is from "
+        "another run",
+        x.file, x.retries.front().rss, x.retries.back().rss, r.source, row.key, start.value_or(0),
+        end.value_or(0));
+  }
+  return "";
+}
+
 std::vector<variant_data> load_series(const scenario_summary& s, const run_inputs& in,
                                       std::size_t& found) {
   std::vector<variant_data> out;
   for (const auto& v : s.variants) {
-    variant_data d{&v, std::nullopt};
+    variant_data d{&v, {}};
     if (in.series && v.error.empty()) {
-      const fs::path file = *in.series / reports::series_file_name(v.key);
-      if (fs::exists(file)) {
-        d.samples = reports::read_series(file);
+      const auto reps = in.results->repetitions_of(v.key);
+      const std::string stem = reports::series_file_name(v.key);
+      for (std::size_t i = 0; i < reps.size(); ++i) {
+        // leakbench numbers the files of repetitions: Single_leaky_rep0.csv, _rep1, ...
+        const fs::path file =
+            *in.series / (reps.size() > 1
+                              ? fmt::format("{}_rep{}.csv", stem.substr(0, stem.size() - 4), i)
+                              : stem);
+        if (!fs::exists(file)) break;
+        auto x = reports::read_series(file);
+        if (const auto why = mismatch(x, *reps[i], *in.results); !why.empty()) {
+          throw reports::input_error(why);
+        }
+        d.samples.push_back(std::move(x));
         ++found;
       }
     }
     out.push_back(std::move(d));
+  }
+  return out;
+}
+
+/// "leakbench report: clean.json": the file's name (its path is on the page), at most 70
+/// characters, as HTML checkers ask of a title.
+std::string page_title(const std::string& source) {
+  std::string name = fs::path(source).filename().string();
+  if (name.empty()) name = source;
+  std::string title = "leakbench report: " + name;
+  if (title.size() > 70) {
+    title.resize(67);
+    while ((static_cast<unsigned char>(title.back()) & 0xC0) == 0x80) title.pop_back();
+    if (!title.empty()) title.pop_back();  // a cut code point's lead byte, or one ASCII char
+    title += "...";
+  }
+  return title;
+}
+
+/// What held a benchmark's memory, as leakbench's label says; where the label finds nothing
+/// held but the benchmark grows, that too, with the injected leak if the run had one.
+std::string held_text(const variant_summary& v, const reports::run& r) {
+  if (v.held != "retains nothing" || v.level == severity::none || !v.growth) return v.held;
+  std::string out = fmt::format("{} held by an exception, yet RSS grows {} ± {} per retry", v.held,
+                                reports::format_bytes(*v.growth),
+                                reports::format_bytes(v.half_width.value_or(0)));
+  if (const auto n = r.context_number("inject_leak"); n && *n > 0) {
+    out += fmt::format(" (this run injected {} per attempt with --inject_leak)",
+                       reports::format_bytes(*n));
   }
   return out;
 }
@@ -178,15 +254,39 @@ files build_run_report(const run_inputs& in) {
         fmt::format("{}: no such folder (--series names leakbench's --series_out folder)",
                     in.series->string()));
   }
-  const auto scenarios = summarize(r);
+  std::optional<gate::evaluation> verdicts;
+  if (in.budgets != nullptr) {
+    summarize(r);  // a run that is not leakbench's is refused as such, before any budget
+    verdicts = gate::evaluate(r, *in.budgets);
+  }
+  auto scenarios = summarize(r, verdicts ? &*verdicts : nullptr);
+  for (auto& s : scenarios) {
+    for (auto& v : s.variants) v.held = held_text(v, r);
+  }
+  const table_columns shown{.heap = r.has_heap(), .verdict = verdicts.has_value()};
   files out;
   std::string body = fmt::format("<h1>leakbench report</h1>\n<p class=\"meta\">{}<br>{}</p>\n",
                                  escape(r.source), escape(describe(r)));
   std::string md =
       fmt::format("# leakbench report\n\n{}  \n{}\n\n", reports::markdown_escape(r.source),
                   reports::markdown_escape(describe(r)));
-  body += "<h2>Summary</h2>\n" + summary_html(scenarios);
-  md += summary_markdown(scenarios);
+  body += "<h2>Summary</h2>\n" + summary_html(scenarios, shown);
+  md += summary_markdown(scenarios, shown);
+  if (verdicts) {
+    const std::string note = fmt::format(
+        "verdict: leakgate's, under the budgets {} (the worst of each benchmark's checks; hover "
+        "for the rules that did not pass).",
+        in.budgets->source);
+    body += fmt::format("<p class=\"note\">{}</p>\n", escape(note));
+    md += fmt::format("\n{}\n", reports::markdown_escape(note));
+  }
+  if (!r.has_heap()) {
+    const std::string note = fmt::format(
+        "A {} run measures the worker from outside its process: RSS only, no heap counter.",
+        r.target());
+    body += fmt::format("<p class=\"note\">{}</p>\n", escape(note));
+    md += fmt::format("\n{}\n", reports::markdown_escape(note));
+  }
   md += held_markdown(scenarios);
   if (const auto gc = r.context_value("gc"); gc && gc->starts_with("every:")) {
     const std::string note = fmt::format(
@@ -199,9 +299,16 @@ files build_run_report(const run_inputs& in) {
     md += fmt::format("\n{}\n", reports::markdown_escape(note));
   }
   if (in.baseline != nullptr) {
+    const auto differences = reports::check_comparable(r, *in.baseline);  // throws if not
     const auto before = summarize(*in.baseline);
     body += fmt::format("<h2>Against the baseline</h2>\n<p class=\"meta\">{}<br>{}</p>\n",
                         escape(in.baseline->source), escape(describe(*in.baseline)));
+    if (!differences.empty()) {
+      const std::string note = fmt::format("The baseline ran otherwise (compared all the same): {}",
+                                           reports::describe_differences(differences));
+      body += fmt::format("<p class=\"note\">{}</p>\n", escape(note));
+      md += fmt::format("\n{}\n", reports::markdown_escape(note));
+    }
     body += baseline_html(scenarios, before);
     md += fmt::format("\n## Against the baseline {}\n\n",
                       reports::markdown_escape(in.baseline->source));
@@ -219,10 +326,9 @@ files build_run_report(const run_inputs& in) {
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     const auto& s = scenarios[i];
     const std::string stem = file_stem(s.name);
-    body += fmt::format("<h2 id=\"{}\">{}</h2>\n", escape(s.name), escape(s.name));
-    const bool any_series = std::any_of(data[i].begin(), data[i].end(), [](const variant_data& d) {
-      return d.samples.has_value();
-    });
+    body += fmt::format("<h2 id=\"{}\">{}</h2>\n", html_id(s.name), escape(s.name));
+    const bool any_series = std::any_of(data[i].begin(), data[i].end(),
+                                        [](const variant_data& d) { return !d.samples.empty(); });
     const std::string retry_svg = render_svg(retry_chart(s.name, data[i]));
     out[stem + "_retries.svg"] = retry_svg;
     if (any_series) {
@@ -243,7 +349,7 @@ files build_run_report(const run_inputs& in) {
       }
     }
     for (const auto& d : data[i]) {
-      if (in.series && !d.samples && d.summary->error.empty()) {
+      if (in.series && d.samples.empty() && d.summary->error.empty()) {
         body += fmt::format(
             "<p class=\"note\">{}: no {} in the series folder; drawn from the "
             "JSON.</p>\n",
@@ -255,7 +361,7 @@ files build_run_report(const run_inputs& in) {
       }
     }
   }
-  out["index.html"] = html_page("leakbench report: " + r.source, body);
+  out["index.html"] = html_page(page_title(r.source), body);
   out["summary.md"] = md;
   return out;
 }

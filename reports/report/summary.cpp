@@ -1,9 +1,11 @@
 #include "reports/report/summary.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
+#include "reports/report/html.hpp"
 #include "reports/report/svg_chart.hpp"
 #include "reports/results/estimate.hpp"
 #include "reports/results/text.hpp"
@@ -54,6 +56,26 @@ variant_summary summarize_variant(const reports::run& r, const std::string& key)
   return v;
 }
 
+/// The worst verdict of the gate's checks of `v`, and the rules behind it; the severity raised
+/// to low where the gate fails what it would call none.
+void add_verdict(variant_summary& v, const gate::evaluation& e) {
+  std::optional<gate::verdict> worst;
+  std::vector<std::string> why;
+  for (const auto& c : e.checks) {
+    if (c.benchmark != v.key) continue;
+    worst = worst ? gate::worst(*worst, c.outcome) : c.outcome;
+    if (c.outcome == gate::verdict::fail || c.outcome == gate::verdict::inconclusive) {
+      why.push_back(fmt::format("{}: {}", c.rule_name, c.reason));
+    }
+  }
+  if (!worst) return;
+  v.verdict = gate::to_string(*worst);
+  v.verdict_why = fmt::format("{}", fmt::join(why, "; "));
+  if (*worst == gate::verdict::fail && v.growth && v.payload) {
+    v.level = classify(*v.growth, v.half_width.value_or(0), *v.payload, true);
+  }
+}
+
 /// A number cell: shown as `shown`, exact in data-value and on hover.
 std::string cell(const std::optional<double>& v, const std::string& shown,
                  const std::string& cls = "") {
@@ -69,28 +91,37 @@ std::string mib(const std::optional<double>& v) {
 std::string bytes(const std::optional<double>& v) { return v ? reports::format_bytes(*v) : "–"; }
 std::string r2(const std::optional<double>& v) { return v ? fmt::format("{:.3f}", *v) : "–"; }
 
-/// The text cells of one variant's row, in column order, shared by HTML and Markdown.
-std::vector<std::pair<std::optional<double>, std::string>> columns(const variant_summary& v) {
-  return {{v.start, mib(v.start)},
-          {v.end, mib(v.end)},
-          {v.peak, mib(v.peak)},
-          {v.growth, bytes(v.growth)},
-          {v.expected, bytes(v.expected)},
-          {v.half_width, v.half_width ? "± " + bytes(v.half_width) : "–"},
-          {v.r2, r2(v.r2)},
-          {v.retained, bytes(v.retained)},
-          {v.reclaimed, bytes(v.reclaimed)}};
+/// One number column of the summary: its heading, and its value and text for a variant.
+struct column {
+  std::string_view head;
+  std::optional<double> value;
+  std::string shown;
+};
+
+/// The number cells of one variant's row, in column order, shared by HTML and Markdown.
+std::vector<column> columns(const variant_summary& v, table_columns t) {
+  std::vector<column> out = {
+      {"start RSS (MiB)", v.start, mib(v.start)},
+      {"end RSS (MiB)", v.end, mib(v.end)},
+      {"peak RSS (MiB)", v.peak, mib(v.peak)},
+      {"growth / retry", v.growth, bytes(v.growth)},
+      {"expected", v.expected, bytes(v.expected)},
+      {"±95%", v.half_width, v.half_width ? "± " + bytes(v.half_width) : "–"},
+      {"R²", v.r2, r2(v.r2)},
+      {"retained", v.retained, bytes(v.retained)},
+  };
+  if (t.heap) out.push_back({"reclaimed", v.reclaimed, bytes(v.reclaimed)});
+  return out;
 }
 
-constexpr std::string_view k_heads[] = {"start RSS (MiB)",
-                                        "end RSS (MiB)",
-                                        "peak RSS (MiB)",
-                                        "growth / retry",
-                                        "expected",
-                                        "±95%",
-                                        "R²",
-                                        "retained",
-                                        "reclaimed"};
+/// The headings after scenario and variant: the number columns, severity, verdict.
+std::vector<std::string_view> heads(table_columns t) {
+  std::vector<std::string_view> out;
+  for (const auto& c : columns(variant_summary{}, t)) out.push_back(c.head);
+  out.push_back("severity");
+  if (t.verdict) out.push_back("verdict");
+  return out;
+}
 
 const variant_summary* find(const std::vector<scenario_summary>& all, const std::string& key) {
   for (const auto& s : all) {
@@ -103,39 +134,7 @@ const variant_summary* find(const std::vector<scenario_summary>& all, const std:
 
 }  // namespace
 
-const char* to_string(severity s) {
-  switch (s) {
-    case severity::none:
-      return "none";
-    case severity::low:
-      return "low";
-    case severity::critical:
-      return "critical";
-    case severity::catastrophic:
-      return "catastrophic";
-    case severity::unknown:
-      break;
-  }
-  return "n/a";
-}
-
-severity classify(double growth, double half_width, double payload) {
-  if (!std::isfinite(growth) || !(payload > 0)) return severity::unknown;
-  const double ratio = growth / payload;
-  if (ratio < 0.01 || growth - std::abs(half_width) <= 0) return severity::none;
-  if (ratio < 0.5) return severity::low;
-  if (ratio < 2) return severity::critical;
-  return severity::catastrophic;
-}
-
-std::string_view severity_thresholds() {
-  return "Severity is the growth per retry g against the payload P: none below 1% of P (or when "
-         "the 95% interval cannot tell g from zero), low below P/2, critical below 2P (a failed "
-         "task keeps about its payload, like the write-up's single exception: 37 MB to 4.9 GB), "
-         "catastrophic at 2P and above (chained exceptions, concurrent failures).";
-}
-
-std::vector<scenario_summary> summarize(const reports::run& r) {
+std::vector<scenario_summary> summarize(const reports::run& r, const gate::evaluation* verdicts) {
   std::vector<scenario_summary> out;
   bool leakbench = false;
   for (const auto& key : r.keys()) {
@@ -145,6 +144,7 @@ std::vector<scenario_summary> summarize(const reports::run& r) {
                            [&](const scenario_summary& s) { return s.name == scenario; });
     if (it == out.end()) it = out.insert(out.end(), scenario_summary{scenario, {}});
     auto v = summarize_variant(r, key);
+    if (verdicts != nullptr) add_verdict(v, *verdicts);
     leakbench = leakbench || v.growth || !v.error.empty();
     it->variants.push_back(std::move(v));
   }
@@ -161,12 +161,16 @@ std::vector<scenario_summary> summarize(const reports::run& r) {
   return out;
 }
 
-std::string summary_html(const std::vector<scenario_summary>& scenarios) {
+std::string summary_html(const std::vector<scenario_summary>& scenarios, table_columns shown) {
   std::string out =
-      "<table class=\"summary\">\n<thead><tr><th class=\"name\">scenario</th>"
-      "<th class=\"name\">variant</th>";
-  for (const auto h : k_heads) out += fmt::format("<th>{}</th>", escape(h));
-  out += "<th class=\"name\">severity</th></tr></thead>\n<tbody>\n";
+      "<table class=\"summary\">\n<thead><tr><th scope=\"col\" class=\"name\">scenario</th>"
+      "<th scope=\"col\" class=\"name\">variant</th>";
+  const auto titles = heads(shown);
+  for (const auto h : titles) {
+    const bool words = h == "severity" || h == "verdict";
+    out += fmt::format("<th scope=\"col\"{}>{}</th>", words ? " class=\"name\"" : "", escape(h));
+  }
+  out += "</tr></thead>\n<tbody>\n";
   for (const auto& s : scenarios) {
     for (std::size_t i = 0; i < s.variants.size(); ++i) {
       const auto& v = s.variants[i];
@@ -174,16 +178,26 @@ std::string summary_html(const std::vector<scenario_summary>& scenarios) {
                          escape(v.key));
       if (i == 0) {
         out += fmt::format("<td class=\"name\" rowspan=\"{}\"><a href=\"#{}\">{}</a></td>",
-                           s.variants.size(), escape(s.name), escape(s.name));
+                           s.variants.size(), html_id(s.name), escape(s.name));
       }
       out += fmt::format("<td class=\"name\">{}</td>", escape(v.variant));
       if (!v.error.empty()) {
         out += fmt::format("<td class=\"name error\" colspan=\"{}\">failed: {}</td></tr>\n",
-                           std::size(k_heads) + 1, escape(v.error));
+                           titles.size(), escape(v.error));
         continue;
       }
-      for (const auto& [value, shown] : columns(v)) out += cell(value, shown);
-      out += fmt::format("<td class=\"name sev-{0}\">{0}</td></tr>\n", to_string(v.level));
+      for (const auto& c : columns(v, shown)) out += cell(c.value, c.shown);
+      out += fmt::format("<td class=\"name sev-{0}\">{0}</td>", to_string(v.level));
+      if (shown.verdict) {
+        const std::string title =
+            v.verdict_why.empty() ? "" : fmt::format(" title=\"{}\"", escape(v.verdict_why));
+        const std::string tone = v.verdict == "FAIL"           ? " v-fail"
+                                 : v.verdict == "inconclusive" ? " v-inconclusive"
+                                                               : "";
+        out += fmt::format("<td class=\"name verdict{}\"{}>{}</td>", tone, title,
+                           v.verdict.empty() ? "–" : escape(v.verdict));
+      }
+      out += "</tr>\n";
     }
   }
   out += "</tbody>\n</table>\n";
@@ -191,12 +205,11 @@ std::string summary_html(const std::vector<scenario_summary>& scenarios) {
   return out;
 }
 
-std::string summary_markdown(const std::vector<scenario_summary>& scenarios) {
-  std::string out = "| scenario | variant |";
-  for (const auto h : k_heads) out += fmt::format(" {} |", h);
-  out += " severity |\n|---|---|";
-  for (std::size_t i = 0; i < std::size(k_heads); ++i) out += "---:|";
-  out += "---|\n";
+std::string summary_markdown(const std::vector<scenario_summary>& scenarios, table_columns shown) {
+  const auto titles = heads(shown);
+  std::string out = fmt::format("| scenario | variant | {} |\n|---|---|", fmt::join(titles, " | "));
+  for (const auto h : titles) out += h == "severity" || h == "verdict" ? "---|" : "---:|";
+  out += "\n";
   for (const auto& s : scenarios) {
     for (std::size_t i = 0; i < s.variants.size(); ++i) {
       const auto& v = s.variants[i];
@@ -204,13 +217,18 @@ std::string summary_markdown(const std::vector<scenario_summary>& scenarios) {
                          reports::markdown_escape(v.variant));
       if (!v.error.empty()) {
         out += fmt::format(" failed: {} |", reports::markdown_escape(v.error));
-        for (std::size_t k = 1; k < std::size(k_heads) + 1; ++k) out += " |";
+        for (std::size_t k = 1; k < titles.size(); ++k) out += " |";
         out += "\n";
         continue;
       }
-      for (const auto& [value, shown] : columns(v))
-        out += fmt::format(" {} |", reports::markdown_escape(shown));
-      out += fmt::format(" {} |\n", to_string(v.level));
+      for (const auto& c : columns(v, shown)) {
+        out += fmt::format(" {} |", reports::markdown_escape(c.shown));
+      }
+      out += fmt::format(" {} |", to_string(v.level));
+      if (shown.verdict) {
+        out += fmt::format(" {} |", v.verdict.empty() ? "–" : reports::markdown_escape(v.verdict));
+      }
+      out += "\n";
     }
   }
   out += fmt::format("\n{}\n", severity_thresholds());
@@ -267,9 +285,10 @@ std::string change_text(const change_row& r) {
 std::string baseline_html(const std::vector<scenario_summary>& now,
                           const std::vector<scenario_summary>& before) {
   std::string out =
-      "<table class=\"baseline\">\n<thead><tr><th class=\"name\">scenario</th><th "
-      "class=\"name\">variant</th><th>baseline growth / retry</th><th>growth / retry</th>"
-      "<th>change</th></tr></thead>\n<tbody>\n";
+      "<table class=\"baseline\">\n<thead><tr><th scope=\"col\" class=\"name\">scenario</th>"
+      "<th scope=\"col\" class=\"name\">variant</th><th scope=\"col\">baseline growth / "
+      "retry</th><th scope=\"col\">growth / retry</th><th scope=\"col\">change</th></tr>"
+      "</thead>\n<tbody>\n";
   for (const auto& r : changes(now, before)) {
     const std::optional<double> delta =
         r.before && r.now ? std::optional<double>(*r.now - *r.before) : std::nullopt;

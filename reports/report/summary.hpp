@@ -5,23 +5,16 @@
 #include <string_view>
 #include <vector>
 
+#include "reports/gate/decide.hpp"
 #include "reports/results/run.hpp"
+#include "reports/results/severity.hpp"
 
 namespace leakbench::report {
 
-/// How bad a growth per retry is against the payload P, in the write-up's words.
-enum class severity { none, low, critical, catastrophic, unknown };
-
-/// "none", "low", "critical", "catastrophic", "n/a".
-const char* to_string(severity s);
-
-/// none: below 1% of P, or an interval that cannot tell the growth from zero; low: below P/2;
-/// critical: below 2P (an exception holding its payload); catastrophic: 2P and above. unknown
-/// when the growth is not a number or P is 0.
-severity classify(double growth, double half_width, double payload);
-
-/// The thresholds as one sentence, stated under every summary table.
-std::string_view severity_thresholds();
+using reports::classify;
+using reports::severity;
+using reports::severity_thresholds;
+using reports::to_string;
 
 /// One benchmark of a scenario, repetitions averaged.
 struct variant_summary {
@@ -36,6 +29,11 @@ struct variant_summary {
   /// exc.__context__.payload", "retains nothing"); empty when the JSON does not say.
   std::string held;
   report::severity level = severity::unknown;
+  /// The gate's verdict on the benchmark under the budgets ("pass", "FAIL", "inconclusive",
+  /// "n/a"; the worst of its checks), and the rules behind a verdict that is not a pass.
+  /// Empty when no budgets were given or no rule checks it.
+  std::string verdict;
+  std::string verdict_why;
 };
 
 /// A scenario's benchmarks: leaky first.
@@ -44,15 +42,24 @@ struct scenario_summary {
   std::vector<variant_summary> variants;
 };
 
-/// The run's benchmarks grouped by scenario (the name before its last "/"), in run order.
+/// The run's benchmarks grouped by scenario (the name before its last "/"), in run order, with
+/// the gate's verdicts from `verdicts` when given (and severity at least low where it fails).
 /// Throws reports::input_error if no benchmark carries leakbench's rss_per_retry.
-std::vector<scenario_summary> summarize(const reports::run& r);
+std::vector<scenario_summary> summarize(const reports::run& r,
+                                        const gate::evaluation* verdicts = nullptr);
+
+/// Which columns a summary table shows: `heap` (reclaimed) only for a run that has a heap,
+/// `verdict` only with budgets.
+struct table_columns {
+  bool heap = true;
+  bool verdict = false;
+};
 
 /// The summary table, in HTML; every number carries its exact value in data-value.
-std::string summary_html(const std::vector<scenario_summary>& scenarios);
+std::string summary_html(const std::vector<scenario_summary>& scenarios, table_columns shown);
 
 /// The same table in Markdown.
-std::string summary_markdown(const std::vector<scenario_summary>& scenarios);
+std::string summary_markdown(const std::vector<scenario_summary>& scenarios, table_columns shown);
 
 /// "What holds the memory": one line per benchmark whose JSON says, in Markdown; empty if none.
 std::string held_markdown(const std::vector<scenario_summary>& scenarios);

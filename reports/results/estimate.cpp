@@ -2,19 +2,28 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 
 namespace leakbench::reports {
 
 estimate combine(std::span<const estimate> repetitions) {
   if (repetitions.empty()) return {};
+  if (repetitions.size() == 1) return repetitions.front();
   double sum = 0, squares = 0;
   for (const auto& e : repetitions) {
     sum += e.value;
     squares += e.half_width * e.half_width;
   }
-  const auto r = static_cast<double>(repetitions.size());
-  return {sum / r, std::sqrt(squares) / r};
+  const auto n = static_cast<double>(repetitions.size());
+  const double mean = sum / n;
+  double deviations = 0;
+  for (const auto& e : repetitions) deviations += (e.value - mean) * (e.value - mean);
+  const double s = std::sqrt(deviations / (n - 1));
+  const boost::math::students_t dist(n - 1);
+  const double t = boost::math::quantile(boost::math::complement(dist, 0.025));
+  return {mean, std::max(t * s / std::sqrt(n), std::sqrt(squares) / n)};
 }
 
 std::optional<estimate> combined(const std::vector<const benchmark_row*>& repetitions,

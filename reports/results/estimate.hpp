@@ -15,8 +15,11 @@ struct estimate {
   double half_width = 0;
 };
 
-/// Repetitions of one benchmark as one estimate: their mean, and the half-width of the mean of
-/// independent estimates, sqrt(sum h_i^2) / R.
+/// Repetitions of one benchmark as one estimate: the mean of their values, and the wider of
+/// two 95% half-widths of that mean: t(0.975, N-1) s / sqrt(N) from the spread s between the
+/// repetitions, which sees what varies from one run to the next, and sqrt(sum h_i^2) / N from
+/// the repetitions' own intervals, which the spread of few repetitions can understate. One
+/// repetition is itself.
 estimate combine(std::span<const estimate> repetitions);
 
 /// The estimate of `counter` (with its half-width from `interval`, if not empty) over a

@@ -73,6 +73,7 @@ benchmark_row parse_row(const json& b, std::size_t index, std::string_view sourc
   row.aggregate_name = text("aggregate_name");
   row.error_message = text("error_message");
   row.label = text("label");
+  row.time_unit = text("time_unit");
   const auto error = b.find("error_occurred");
   row.error_occurred = error != b.end() && error->is_boolean() && error->get<bool>();
   for (const auto& [k, v] : b.items()) {
@@ -89,6 +90,16 @@ std::optional<double> benchmark_row::number(std::string_view field) const {
   const auto it = numbers.find(field);
   if (it == numbers.end()) return std::nullopt;
   return it->second;
+}
+
+std::optional<double> benchmark_row::seconds() const {
+  const auto t = number("real_time"), n = number("iterations");
+  if (!t || !n || !std::isfinite(*t * *n)) return std::nullopt;
+  const double unit = time_unit == "ns"   ? 1e-9
+                      : time_unit == "us" ? 1e-6
+                      : time_unit == "s"  ? 1
+                                          : 1e-3;  // Google Benchmark's default for leakbench
+  return *t * *n * unit;
 }
 
 std::optional<std::string> run::context_value(std::string_view key) const {
@@ -133,6 +144,12 @@ std::vector<const benchmark_row*> run::repetitions_of(std::string_view key) cons
   return out;
 }
 
+std::string run::target() const { return context_value("target").value_or("model"); }
+
+bool is_heap_counter(std::string_view counter) {
+  return counter.starts_with("heap_") || counter == "reclaimed";
+}
+
 std::vector<std::string> describe_configuration(const run& r) {
   std::vector<std::string> parts;
   if (const auto v = r.context_value("leakbench_version")) {
@@ -144,7 +161,40 @@ std::vector<std::string> describe_configuration(const run& r) {
   for (const char* key : {"retries", "warmup", "gc", "broker", "concurrency", "depth"}) {
     if (const auto v = r.context_value(key)) parts.push_back(fmt::format("{} {}", key, *v));
   }
+  parts.push_back("inject_leak " + format_bytes(r.context_number("inject_leak").value_or(0)));
+  parts.push_back("target " + r.target());
   return parts;
+}
+
+std::vector<dramatiq_variant> dramatiq_variants(const run& r) {
+  std::vector<dramatiq_variant> out;
+  constexpr std::string_view k_prefix = "dramatiq.";
+  for (const auto& [key, value] : r.context) {  // in key order: by name
+    if (!key.starts_with(k_prefix)) continue;
+    const auto dot = key.rfind('.');
+    if (dot <= k_prefix.size()) continue;
+    const std::string name = key.substr(k_prefix.size(), dot - k_prefix.size());
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& x) { return x.name == name; });
+    if (it == out.end()) it = out.insert(out.end(), {.name = name});
+    const std::string_view field = std::string_view(key).substr(dot + 1);
+    auto& v = *it;
+    if (field == "version") v.version = value;
+    if (field == "commit") v.commit = value;
+    if (field == "python") v.python = value;
+    if (field == "dir") v.dir = value;
+  }
+  return out;
+}
+
+std::string describe_variants(const run& r) {
+  std::string out;
+  for (const auto& v : dramatiq_variants(r)) {
+    out += fmt::format("{}{}: Dramatiq {}", out.empty() ? "" : ", ", v.name,
+                       v.version.empty() ? "?" : v.version);
+    if (!v.commit.empty()) out += " at " + v.commit;
+    if (!v.python.empty()) out += fmt::format(" (Python {})", v.python);
+  }
+  return out;
 }
 
 std::string benchmark_key(std::string_view run_name) {

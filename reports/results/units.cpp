@@ -5,21 +5,21 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace leakbench::reports {
 namespace {
 
-struct unit {
-  std::string_view name;
-  double bytes;
-};
+constexpr std::array<byte_unit, 5> k_units = {{{"B", 1},
+                                               {"KiB", 1024.0},
+                                               {"MiB", 1048576.0},
+                                               {"GiB", 1073741824.0},
+                                               {"TiB", 1099511627776.0}}};
 
-constexpr std::array<unit, 5> k_units = {{{"B", 1},
-                                          {"KiB", 1024.0},
-                                          {"MiB", 1048576.0},
-                                          {"GiB", 1073741824.0},
-                                          {"TiB", 1099511627776.0}}};
+constexpr std::string_view k_syntax = "expected e.g. 64KiB or 1.5 MiB (B, KiB, MiB, GiB, TiB)";
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /// Four significant digits, without trailing zeros: 921.6, 16, 2.25, 1.006.
 std::string fixed4(double v) {
@@ -34,24 +34,66 @@ std::string fixed4(double v) {
 
 }  // namespace
 
-double parse_size(std::string_view text) {
-  const std::string_view original = text;
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+std::uint64_t parse_size(std::string_view text) {
+  const auto fail = [&](std::string_view why) {
+    return std::invalid_argument(fmt::format("'{}' {}", text, why));
+  };
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    throw fail("is not a size: a size has no sign");
+  }
+  std::size_t i = 0;
+  while (i < text.size() && is_digit(text[i])) ++i;
+  const std::string_view whole = text.substr(0, i);
+  std::string_view fraction;
+  if (i < text.size() && text[i] == '.') {
+    const std::size_t start = ++i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    fraction = text.substr(start, i - start);
+  }
+  if (whole.empty() && fraction.empty()) throw fail(fmt::format("is not a size: {}", k_syntax));
+  std::string_view unit = text.substr(i);
+  if (unit.starts_with(' ')) unit.remove_prefix(1);
+  unsigned shift = 0;
+  if (!unit.empty()) {
+    std::size_t u = 0;
+    while (u < k_units.size() && k_units[u].name != unit) ++u;
+    if (u == k_units.size()) {
+      throw fail(
+          fmt::format("has an unknown unit '{}': use B, KiB, MiB, GiB or TiB (1024-based)", unit));
+    }
+    shift = static_cast<unsigned>(10 * u);
+  }
+  // Exact in 128 bits: (whole * 10^k + fraction) * 2^shift must be a multiple of 10^k.
+  __extension__ typedef unsigned __int128 wide;  // GCC and Clang have it
+  constexpr wide k_most = std::numeric_limits<std::uint64_t>::max();
+  const auto too_large = [&] { return fail("is too large: sizes stop at 2^64 - 1 bytes"); };
+  wide n = 0, scale = 1;
+  for (const char c : whole) {
+    n = n * 10 + static_cast<unsigned>(c - '0');
+    if (n > k_most) throw too_large();
+  }
+  if (fraction.size() > 15) throw fail("has too many decimals (at most 15)");
+  for (const char c : fraction) {
+    n = n * 10 + static_cast<unsigned>(c - '0');
+    scale *= 10;
+  }
+  if (n > (k_most * scale) >> shift) throw too_large();
+  const wide bytes = n << shift;
+  if (bytes % scale != 0) {
+    throw fail(fmt::format("is not a whole number of bytes ({:.6g} B)",
+                           static_cast<double>(bytes) / static_cast<double>(scale)));
+  }
+  return static_cast<std::uint64_t>(bytes / scale);
+}
+
+double parse_number(std::string_view text) {
   double n = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end == text.data() || !std::isfinite(n)) {
-    throw std::invalid_argument(
-        fmt::format("'{}' is not a size: expected e.g. 64KiB (B, KiB, MiB, GiB, TiB)", original));
+  const char* const end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, n, std::chars_format::fixed);
+  if (ec != std::errc{} || stop != end || text.empty() || !std::isfinite(n)) {
+    throw std::invalid_argument(fmt::format("'{}' is not a number", text));
   }
-  std::string_view rest(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  if (rest.empty()) return n;
-  for (const auto& u : k_units) {
-    if (rest == u.name) return n * u.bytes;
-  }
-  throw std::invalid_argument(fmt::format(
-      "'{}' has an unknown unit '{}': use B, KiB, MiB, GiB or TiB (1024-based)", original, rest));
+  return n;
 }
 
 std::string format_bytes(double bytes) {
@@ -75,6 +117,12 @@ std::string format_number(double value) {
 
 std::string format_value(double value, bool bytes) {
   return bytes ? format_bytes(value) : format_number(value);
+}
+
+byte_unit unit_for(double largest) {
+  std::size_t u = 0;
+  while (u + 1 < k_units.size() && std::abs(largest) >= k_units[u + 1].bytes) ++u;
+  return k_units[u];
 }
 
 }  // namespace leakbench::reports

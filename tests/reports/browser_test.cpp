@@ -89,7 +89,7 @@ class browser : public ::testing::Test {
 
 TEST_F(browser, the_page_opens_in_headless_chromium_offline_without_errors) {
   const auto r = report({run("clean.json"), "--series", data_path("series/clean"), "--baseline",
-                         run("inject_64KiB.json"), "--out", path("out")});
+                         run("single_only.json"), "--out", path("out")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   fs::create_directories(path("browser"));
   const auto v = visit(path("out/index.html"), path("browser"));
@@ -113,7 +113,8 @@ TEST_F(browser, the_page_opens_in_headless_chromium_offline_without_errors) {
 
 TEST_F(browser, the_history_page_opens_in_headless_chromium_too) {
   fs::create_directories(path("runs"));
-  for (const char* f : {"clean.json", "inject_64KiB.json", "single_only.json"}) {
+  // Runs that compare (one payload, gc, injection): the history refuses any others.
+  for (const char* f : {"clean.json", "repetitions.json", "single_only.json"}) {
     fs::copy_file(run(f), path("runs/") + f);
   }
   const auto r = report({"--history", path("runs"), "--out", path("out")});

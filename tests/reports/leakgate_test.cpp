@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "harness/measure/sanitizer.hpp"
+#include "reports/gate/decide.hpp"
 #include "tests/process.hpp"
 #include "tests/reports/data.hpp"
 
@@ -34,13 +35,24 @@ std::size_t lines(const std::string& s) {
 
 std::string run(const char* name) { return data_path(std::string("runs/") + name); }
 
+/// The summary line leakgate prints for recorded run `name` under the shipped budgets.
+std::string summary_of(const char* name) {
+  namespace lg = leakbench::gate;
+  const auto e = lg::evaluate(lt::recorded_run(name), lg::default_budgets());
+  return fmt::format("{} checks: {} pass, {} FAIL, {} inconclusive", e.checked(),
+                     e.count(lg::verdict::pass), e.count(lg::verdict::fail),
+                     e.count(lg::verdict::inconclusive));
+}
+
 }  // namespace
 
 TEST_F(leakgate, passes_a_clean_run_with_exit_code_0) {
   const auto r = gate({run("clean.json")});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
-  EXPECT_NE(r.out.find("33 checks: 33 pass, 0 FAIL, 0 inconclusive"), std::string::npos) << r.out;
+  const std::string summary = summary_of("clean.json");
+  EXPECT_TRUE(summary.ends_with(" pass, 0 FAIL, 0 inconclusive")) << summary;
+  EXPECT_NE(r.out.find(summary), std::string::npos) << r.out;
   EXPECT_TRUE(r.out.ends_with("-> PASS\n"));
   EXPECT_EQ(r.out.find('\033'), std::string::npos) << "no colour when stdout is not a terminal";
 }
@@ -49,8 +61,30 @@ TEST_F(leakgate, fails_an_injected_leak_with_exit_code_1) {
   const auto r = gate({run("inject_64KiB.json")});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("note: this run injected a leak of 64 KiB per attempt"), std::string::npos);
-  EXPECT_NE(r.out.find("33 checks: 19 pass, 14 FAIL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(summary_of("inject_64KiB.json")), std::string::npos) << r.out;
   EXPECT_TRUE(r.out.ends_with("-> FAIL\n"));
+}
+
+TEST_F(leakgate, shows_heap_rules_on_a_run_without_a_heap_as_not_applicable_rows) {
+  std::ofstream(file("dramatiq.json")) << lt::dramatiq_run_text();
+  const auto r = gate({file("dramatiq.json")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Single/installed  heap_per_retry  -"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not applicable: a dramatiq run has no heap counter"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("4 checks: 4 pass, 0 FAIL, 0 inconclusive (--inconclusive=fail: they "
+                       "fail); 3 not applicable -> PASS"),
+            std::string::npos)
+      << r.out;
+  // Gated by heap rules alone, the same run checks nothing: refused.
+  std::ofstream(file("heap.toml"))
+      << "[[rule]]\nmatch = \".\"\ncounter = \"heap_per_retry\"\nmax = \"1KiB\"\n";
+  const auto heap = gate({file("dramatiq.json"), "--budgets", file("heap.toml")});
+  EXPECT_EQ(heap.exit_code, 2) << heap.out << heap.err;
+  EXPECT_NE(heap.err.find("the gate checks nothing in " + file("dramatiq.json") +
+                          ": 2 rows are not applicable (a dramatiq run has no heap counter)"),
+            std::string::npos)
+      << heap.err;
 }
 
 TEST_F(leakgate, reads_the_run_from_standard_input) {
@@ -80,11 +114,18 @@ TEST_F(leakgate, inconclusive_fails_or_passes_as_asked) {
 }
 
 TEST_F(leakgate, a_baseline_regression_fails_and_an_improvement_passes) {
-  const auto worse = gate({run("inject_64KiB.json"), "--baseline", run("clean.json"), "--budgets",
+  // clean.json with Single/fixed's RSS slope grown by 64 KiB: a candidate of the same config.
+  auto grown = lt::read_data("runs/clean.json");
+  const std::string field = "\"rss_per_retry\": ";
+  const auto at = grown.find(field, grown.find("\"Single/fixed")) + field.size();
+  const auto end = grown.find(',', at);
+  grown.replace(at, end - at, fmt::format("{}", std::stod(grown.substr(at, end - at)) + 65536));
+  std::ofstream(file("grown.json")) << grown;
+  const auto worse = gate({file("grown.json"), "--baseline", run("clean.json"), "--budgets",
                            data_path("budgets/every_form.toml")});
   EXPECT_NE(worse.out.find("regression FAIL"), std::string::npos) << worse.out;
   EXPECT_EQ(worse.exit_code, 1);
-  const auto better = gate({run("clean.json"), "--baseline", run("inject_64KiB.json")});
+  const auto better = gate({run("clean.json"), "--baseline", file("grown.json")});
   EXPECT_EQ(better.exit_code, 0) << better.out << better.err;
   EXPECT_NE(better.out.find("improvement"), std::string::npos);
   EXPECT_NE(better.out.find("baseline: 0 regressions, "), std::string::npos) << better.out;
@@ -108,7 +149,7 @@ TEST_F(leakgate, a_benchmark_gone_from_the_results_fails_only_when_asked) {
 
 TEST_F(leakgate, writes_every_export_and_only_whole_files) {
   const auto r =
-      gate({run("inject_64KiB.json"), "--baseline", run("clean.json"), "--markdown",
+      gate({run("inject_64KiB.json"), "--baseline", run("inject_64KiB.json"), "--markdown",
             file("gate.md"), "--junit", file("gate.xml"), "--bencher", file("bmf.json"),
             "--github-action-benchmark", file("gab.json"), "--openmetrics", file("gate.prom")});
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -128,6 +169,10 @@ TEST_F(leakgate, bad_input_is_one_line_and_exit_code_2) {
     const std::string clean = lt::read_data("runs/clean.json");
     std::ofstream(file("truncated.json")) << clean.substr(0, clean.size() / 2);
     std::ofstream(file("malformed.json")) << "{\"context\": {}, \"benchmarks\": [}";
+    // A canary on benchmarks expected to keep nothing: its `when` leaves every one out.
+    std::ofstream(file("excluded.toml"))
+        << "[[rule]]\nmatch = \"^LargeResult/leaky$\"\ncounter = \"rss_per_retry\"\nmin = "
+           "\"90% expected\"\nwhen = \"expected_per_retry > 0\"\n";
   }
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{file("empty.json")}, "the file is empty"},
@@ -139,7 +184,11 @@ TEST_F(leakgate, bad_input_is_one_line_and_exit_code_2) {
        "syntax_error.toml:6:"},
       {{run("clean.json"), "--budgets", data_path("budgets/no_match.toml")}, "names no benchmark"},
       {{run("cache_bench.json")}, "no rule names any benchmark in"},
+      {{run("clean.json"), "--budgets", file("excluded.toml")},
+       "excluded.toml: the gate checks nothing in "},
       {{run("clean.json"), "--baseline", run("errored.json")}, "not comparable"},
+      {{run("clean.json"), "--baseline", run("inject_64KiB.json")},
+       "with inject_leak=65536, but " + run("clean.json") + " with inject_leak=0"},
       {{run("clean.json"), "--inconclusive=sometimes"}, "--inconclusive"},
       {{run("clean.json"), "--frobnicate"}, "--frobnicate"},
       {{}, "RESULTS is required"},

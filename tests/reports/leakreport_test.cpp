@@ -40,21 +40,31 @@ std::string run(const char* name) { return data_path(std::string("runs/") + name
 
 TEST_F(leakreport, writes_a_report_and_its_files) {
   const auto r = report({run("clean.json"), "--series", data_path("series/clean"), "--baseline",
-                         run("inject_64KiB.json"), "--out", path("out")});
+                         run("single_only.json"), "--out", path("out")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
-  EXPECT_EQ(r.out, fmt::format("leakreport: wrote {}/index.html and 15 more files\n", path("out")));
+  // summary.md and two charts per scenario beside index.html.
+  const auto scenarios = (lt::recorded_run("clean.json").keys().size() + 1) / 2;
+  EXPECT_EQ(r.out, fmt::format("leakreport: wrote {}/index.html and {} more files\n", path("out"),
+                               1 + 2 * scenarios));
   for (const char* f : {"index.html", "summary.md", "Nested_time.svg", "Nested_retries.svg"}) {
     EXPECT_GT(fs::file_size(path("out/") + f), 500u) << f;
   }
   const auto history = report({"--history", data_path("runs"), "--out", path("history")});
   EXPECT_EQ(history.exit_code, 2) << "tests/data/runs holds other tools' JSON too: " << history.err;
+  // Again into the same folder: leakreport replaces what it wrote itself.
+  const auto again = report({run("clean.json"), "--out", path("out")});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 TEST_F(leakreport, bad_input_is_one_line_exit_code_2_and_no_partial_report) {
   fs::create_directories(path("empty_series"));
   std::ofstream(path("empty.json")) << R"({"context": {}, "benchmarks": []})";
   std::ofstream(path("a_file")) << "x";
+  fs::create_directories(path("site"));
+  std::ofstream(path("site/index.html")) << "<!DOCTYPE html><title>mine</title>";
+  std::ofstream(path("budgets.toml"))
+      << "[[rule]]\nmatch = \"/fixed$\"\ncounter = \"x\"\nmax = inf\n";
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{run("clean.json"), "--series", path("no_such"), "--out", path("o")}, "no such folder"},
       {{run("clean.json"), "--series", path("empty_series"), "--out", path("o")},
@@ -65,6 +75,13 @@ TEST_F(leakreport, bad_input_is_one_line_exit_code_2_and_no_partial_report) {
       {{run("clean.json"), "--out", "/proc/leakreport/o"}, "cannot write the report"},
       {{run("clean.json"), "--out", path("a_file/o")}, "cannot write the report"},
       {{run("clean.json")}, "--out is required"},
+      {{run("clean.json"), "--out", path("site")}, "its index.html was not written by leakreport"},
+      {{run("single_only.json"), "--series", data_path("series/clean"), "--out", path("o")},
+       "the series is from another run"},
+      {{run("clean.json"), "--baseline", run("inject_64KiB.json"), "--out", path("o")},
+       "inject_leak=65536"},
+      {{run("clean.json"), "--budgets", path("budgets.toml"), "--out", path("o")},
+       "budgets.toml:4: max = inf: not a finite number"},
       {{"--out", path("o")}, "give one run"},
       {{run("clean.json"), "--history", data_path("runs"), "--out", path("o")}, "give one run"},
   };
@@ -79,5 +96,6 @@ TEST_F(leakreport, bad_input_is_one_line_exit_code_2_and_no_partial_report) {
   // Nothing but what the test made itself: no report, no staging folder.
   auto left = leftovers();
   std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, (std::vector<std::string>{"a_file", "empty.json", "empty_series"}));
+  EXPECT_EQ(left, (std::vector<std::string>{"a_file", "budgets.toml", "empty.json", "empty_series",
+                                            "site"}));
 }

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include "reports/results/date.hpp"
+#include "reports/results/severity.hpp"
 #include "reports/results/units.hpp"
 
 #include "tests/reports/data.hpp"
@@ -195,14 +197,55 @@ TEST(read_run, a_missing_file_is_one_line) {
 }
 
 TEST(units, parses_sizes_with_binary_units_and_decimals) {
-  EXPECT_EQ(lr::parse_size("64KiB"), 65536);
-  EXPECT_EQ(lr::parse_size("1.5 MiB"), 1.5 * 1048576);
-  EXPECT_EQ(lr::parse_size("512"), 512);
-  EXPECT_EQ(lr::parse_size("0B"), 0);
-  EXPECT_EQ(lr::parse_size("2GiB"), 2.0 * 1073741824);
-  for (const char* bad : {"", "KiB", "64KB", "64 kib", "x1", "1e999"}) {
-    EXPECT_THROW(lr::parse_size(bad), std::invalid_argument) << bad;
+  EXPECT_EQ(lr::parse_size("64KiB"), 65536u);
+  EXPECT_EQ(lr::parse_size("1.5 MiB"), 1572864u);
+  EXPECT_EQ(lr::parse_size("1.5MiB"), 1572864u);
+  EXPECT_EQ(lr::parse_size("1 MiB"), 1048576u);
+  EXPECT_EQ(lr::parse_size("512"), 512u);
+  EXPECT_EQ(lr::parse_size("512B"), 512u);
+  EXPECT_EQ(lr::parse_size("0B"), 0u);
+  EXPECT_EQ(lr::parse_size("0.5KiB"), 512u);
+  EXPECT_EQ(lr::parse_size(".25KiB"), 256u);
+  EXPECT_EQ(lr::parse_size("2GiB"), 2ull << 30);
+  EXPECT_EQ(lr::parse_size("3TiB"), 3ull << 40);
+  EXPECT_EQ(lr::parse_size("18446744073709551615"), 18446744073709551615ull);
+}
+
+TEST(units, refuses_every_other_size_with_a_one_line_reason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "'' is not a size: expected e.g. 64KiB or 1.5 MiB (B, KiB, MiB, GiB, TiB)"},
+      {"KiB", "'KiB' is not a size: expected e.g. 64KiB or 1.5 MiB (B, KiB, MiB, GiB, TiB)"},
+      {"64KB", "'64KB' has an unknown unit 'KB': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"64 kib", "'64 kib' has an unknown unit 'kib': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"1  MiB", "'1  MiB' has an unknown unit ' MiB': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"1e3", "'1e3' has an unknown unit 'e3': use B, KiB, MiB, GiB or TiB (1024-based)"},
+      {"0.3KiB", "'0.3KiB' is not a whole number of bytes (307.2 B)"},
+      {"1.5", "'1.5' is not a whole number of bytes (1.5 B)"},
+      {"-1KiB", "'-1KiB' is not a size: a size has no sign"},
+      {"+1KiB", "'+1KiB' is not a size: a size has no sign"},
+      {"18446744073709551616", "'18446744073709551616' is too large: sizes stop at 2^64 - 1 bytes"},
+      {"16777216TiB", "'16777216TiB' is too large: sizes stop at 2^64 - 1 bytes"},
+      {"99999999999999999999999KiB",
+       "'99999999999999999999999KiB' is too large: sizes stop at 2^64 - 1 bytes"},
+      {"1.0000000000000001KiB", "'1.0000000000000001KiB' has too many decimals (at most 15)"},
+  };
+  ASSERT_EQ(cases.size(), 14u);
+  for (const auto& [text, says] : cases) {
+    try {
+      lr::parse_size(text);
+      ADD_FAILURE() << text << " parsed";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), says);
+    }
   }
+}
+
+TEST(units, a_unit_is_chosen_for_the_range_it_shows) {
+  EXPECT_EQ(lr::unit_for(0).name, "B");
+  EXPECT_EQ(lr::unit_for(1023).name, "B");
+  EXPECT_EQ(lr::unit_for(4.1 * 1024).name, "KiB");
+  EXPECT_EQ(lr::unit_for(-4 * 1048576.0).name, "MiB");
+  EXPECT_EQ(lr::unit_for(4 * 1048576.0).bytes, 1048576.0);
 }
 
 TEST(units, formats_bytes_with_four_significant_digits) {
@@ -215,4 +258,35 @@ TEST(units, formats_bytes_with_four_significant_digits) {
   EXPECT_EQ(lr::format_number(12), "12");
   EXPECT_EQ(lr::format_number(0.99512), "0.995");
   EXPECT_EQ(lr::format_number(NAN), "nan");
+}
+
+TEST(parse_date, reads_google_benchmarks_dates_at_the_moment_they_name) {
+  EXPECT_EQ(lr::parse_date("1970-01-01T00:00:00+00:00"), 0);
+  EXPECT_EQ(lr::parse_date("2026-12-02T02:03:23+00:00"), 1796177003);
+  EXPECT_EQ(lr::parse_date("2026-12-02T02:03:23Z"), 1796177003);
+  // One moment in three zones.
+  EXPECT_EQ(lr::parse_date("2026-12-02T07:03:23+05:00"), 1796177003);
+  EXPECT_EQ(lr::parse_date("2026-12-01T23:33:23-02:30"), 1796177003);
+  for (const char* bad : {"", "2026-12-02", "2026-12-02T02:03:23", "2026-13-02T02:03:23+00:00",
+                          "2026-02-30T02:03:23+00:00", "2026-12-02T02:03:23+0000",
+                          "2026-12-02 02:03:23+00:00", "2026-12-02T02:03:-3+00:00"}) {
+    EXPECT_FALSE(lr::parse_date(bad)) << bad;
+  }
+}
+
+TEST(severity, none_only_where_the_growth_cannot_be_told_from_nothing) {
+  const double p = 1 << 20;
+  EXPECT_EQ(lr::classify(2048, 0, p), lr::severity::none) << "below one page";
+  EXPECT_EQ(lr::classify(8192, 0, p), lr::severity::low);
+  EXPECT_EQ(lr::classify(0.02 * p, 0.03 * p, p), lr::severity::none) << "interval holds 0";
+  EXPECT_EQ(lr::classify(32 * 1024, 300, 4 * p), lr::severity::low)
+      << "32 KiB per retry at 4 MiB: the leak leakgate fails";
+  EXPECT_EQ(lr::classify(0.5 * p, 0, p), lr::severity::critical);
+  EXPECT_EQ(lr::classify(2 * p, 0, p), lr::severity::catastrophic);
+  EXPECT_EQ(lr::classify(p, 0, 0), lr::severity::unknown);
+  EXPECT_EQ(lr::classify(NAN, 0, p), lr::severity::unknown);
+  // What a budget fails is never none.
+  EXPECT_EQ(lr::classify(512, 300, p, true), lr::severity::low);
+  EXPECT_EQ(lr::classify(0.5 * p, 0, p, true), lr::severity::critical);
+  EXPECT_STREQ(lr::to_string(lr::severity::unknown), "n/a");
 }
