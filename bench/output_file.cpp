@@ -41,7 +41,10 @@ void write_output(const std::string& path, std::string_view text) {
   }
   const std::filesystem::path target(path);
   const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  std::string name = ".";  // appended, not "." + ...: GCC 12 warns falsely on that (-Wrestrict)
+  name += target.filename().string();
+  name += ".XXXXXX";
+  std::string tmp = (dir / name).string();
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) fail(errno, path);
   int err = write_all(fd, text);
