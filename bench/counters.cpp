@@ -91,6 +91,10 @@ std::optional<std::string> set_counters(benchmark::State& state, const run_recor
   c["harness_time_per_retry"] =
       rec.done == 0 ? 0.0 : rec.harness_seconds / static_cast<double>(rec.done);
   std::string label = retention_label(rec);
+  if (opts.inject_leak > 0) {  // held by no exception, so the walk cannot name it: say it here
+    label += fmt::format("; the injected leak keeps {} per attempt",
+                         format_size(static_cast<double>(opts.inject_leak)));
+  }
   if (!has_interval) {
     label += fmt::format(
         "; ceiling after {} retries: no rss_ci95/heap_ci95, a confidence interval needs 3 points",

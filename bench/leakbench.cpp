@@ -12,12 +12,14 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "bench/console_reporter.hpp"
 #include "bench/dramatiq_target.hpp"
 #include "bench/gbench_flags.hpp"
 #include "bench/interrupt.hpp"
@@ -160,6 +162,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<lb::target> target;
   std::vector<std::string> variants;
+  std::map<std::string, std::string> ctx;  // the JSON context, and what the console shows
   if (!real) {
     target = std::make_unique<lb::model_target>();
     variants = target->variants();
@@ -170,18 +173,18 @@ int main(int argc, char** argv) {
       auto t = std::make_unique<lb::dramatiq_target>(opts);
       std::fprintf(stderr, "leakbench: python: %s (%s)\n", t->python().c_str(),
                    t->python_reason().c_str());
-      benchmark::AddCustomContext("python", t->python());
-      benchmark::AddCustomContext("python_choice", t->python_reason());
-      benchmark::AddCustomContext("worker_environment", t->worker_environment_summary());
-      benchmark::AddCustomContext("worker_timeout_ms", std::to_string(opts.worker_timeout.count()));
+      ctx.emplace("python", t->python());
+      ctx.emplace("python_choice", t->python_reason());
+      ctx.emplace("worker_environment", t->worker_environment_summary());
+      ctx.emplace("worker_timeout_ms", std::to_string(opts.worker_timeout.count()));
       for (const auto& v : t->info()) {
         const auto key = [&](const char* what) {
           return fmt::format("dramatiq.{}.{}", v.name, what);
         };
-        benchmark::AddCustomContext(key("version"), v.dramatiq_version);
-        benchmark::AddCustomContext(key("dir"), v.dir.empty() ? v.dramatiq_file : v.dir);
-        benchmark::AddCustomContext(key("commit"), v.dramatiq_commit);
-        benchmark::AddCustomContext(key("python"), v.python_version);
+        ctx.emplace(key("version"), v.dramatiq_version);
+        ctx.emplace(key("dir"), v.dir.empty() ? v.dramatiq_file : v.dir);
+        ctx.emplace(key("commit"), v.dramatiq_commit);
+        ctx.emplace(key("python"), v.python_version);
       }
       variants = t->variants();
       target = std::move(t);
@@ -190,30 +193,30 @@ int main(int argc, char** argv) {
       return e.exit_code;
     }
   }
-  benchmark::AddCustomContext("target", real ? "dramatiq" : "model");
+  ctx.emplace("target", real ? "dramatiq" : "model");
   const char* peak_source =
       real ? "VmHWM of the worker, reset after its start-up" : "VmHWM, reset before each benchmark";
-  benchmark::AddCustomContext("peak_rss_source",
-                              opts.peak_resettable
-                                  ? peak_source
-                                  : fmt::format("sampled every {} ms ({} cannot be written)",
-                                                opts.sample_interval.count(), opts.clear_refs));
+  ctx.emplace("peak_rss_source", opts.peak_resettable
+                                     ? peak_source
+                                     : fmt::format("sampled every {} ms ({} cannot be written)",
+                                                   opts.sample_interval.count(), opts.clear_refs));
   if (!real) {
-    benchmark::AddCustomContext("malloc_mmap_threshold", "131072");
-    benchmark::AddCustomContext("malloc_tuning", lb::model_malloc_tuning());
+    ctx.emplace("malloc_mmap_threshold", "131072");
+    ctx.emplace("malloc_tuning", lb::model_malloc_tuning());
   }
-  benchmark::AddCustomContext("leakbench_version", leakbench::k_version);
-  benchmark::AddCustomContext("git_commit", leakbench::k_git_commit);
-  benchmark::AddCustomContext("payload", std::to_string(opts.scenario.payload));
-  benchmark::AddCustomContext("retries", std::to_string(opts.retries));
-  benchmark::AddCustomContext("warmup", std::to_string(opts.warmup));
-  benchmark::AddCustomContext("gc", opts.python_gc ? "python" : opts.gc.to_string());
-  benchmark::AddCustomContext("broker", opts.broker);
-  benchmark::AddCustomContext("concurrency", std::to_string(opts.scenario.concurrency));
-  benchmark::AddCustomContext("depth", std::to_string(opts.scenario.depth));
-  benchmark::AddCustomContext("max_rss", std::to_string(opts.max_rss));
-  benchmark::AddCustomContext("inject_leak", std::to_string(opts.inject_leak));
-  benchmark::AddCustomContext("attempt_timeout", std::to_string(opts.attempt_timeout.count()));
+  ctx.emplace("leakbench_version", leakbench::k_version);
+  ctx.emplace("git_commit", leakbench::k_git_commit);
+  ctx.emplace("payload", std::to_string(opts.scenario.payload));
+  ctx.emplace("retries", std::to_string(opts.retries));
+  ctx.emplace("warmup", std::to_string(opts.warmup));
+  ctx.emplace("gc", opts.python_gc ? "python" : opts.gc.to_string());
+  ctx.emplace("broker", opts.broker);
+  ctx.emplace("concurrency", std::to_string(opts.scenario.concurrency));
+  ctx.emplace("depth", std::to_string(opts.scenario.depth));
+  ctx.emplace("max_rss", std::to_string(opts.max_rss));
+  ctx.emplace("inject_leak", std::to_string(opts.inject_leak));
+  ctx.emplace("attempt_timeout", std::to_string(opts.attempt_timeout.count()));
+  for (const auto& [key, value] : ctx) benchmark::AddCustomContext(key, value);
 
   const auto scenarios = leakbench::scenarios::all();
   for (const auto& entry : scenarios) {
@@ -229,7 +232,11 @@ int main(int argc, char** argv) {
     }
   }
   // JSON, strictly: Google Benchmark's own reporter would write NaN for a _cv of a zero mean.
-  const auto display = lb::make_gbench_reporter(early.format, lb::use_color(early), early.tabular);
+  const auto display =
+      early.format == "console" && opts.console == "leakbench"
+          ? std::make_unique<lb::console_reporter>(lb::describe_run(ctx, variants), ctx,
+                                                   lb::use_color(early))
+          : lb::make_gbench_reporter(early.format, lb::use_color(early), early.tabular);
   lb::line_filter quiet(std::cerr, {"***WARNING*** Library was built as DEBUG",
                                     "Failed to match any benchmarks against regex"});
   std::ostream display_errors(&quiet);

@@ -70,6 +70,11 @@ const std::vector<flag>& flags() {
        [](options& o, std::string_view v) {
          o.worker_timeout = std::chrono::milliseconds(parse_count(v, 10, 60'000));
        }},
+      {"--console",
+       [](options& o, std::string_view v) {
+         if (v != "leakbench" && v != "gbench") throw usage_error("expected leakbench or gbench");
+         o.console = v;
+       }},
       {"--attempt_timeout",
        [](options& o, std::string_view v) {
          o.attempt_timeout = std::chrono::seconds(parse_count(v, 1, 86'400));
@@ -341,6 +346,8 @@ leakbench flags:
   --inject_leak=SIZE      every attempt also keeps SIZE bytes until its worker stops, in both
                           variants: a leak of known size, to prove a gate catches it (default 0)
   --attempt_timeout=S     fail a benchmark whose attempt (round) takes longer (default 120)
+  --console=leakbench|gbench  the console: leakbench's rows (default), or Google Benchmark's
+                          (--benchmark_counters_tabular applies to it)
   --target=model|dramatiq the C++ model (default), or real Dramatiq worker processes driven over
                           Redis and measured from outside (docs/dramatiq.md)
   --dramatiq=NAME=DIR     a real worker variant NAME importing dramatiq from DIR; repeatable

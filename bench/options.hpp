@@ -45,6 +45,8 @@ struct options {
   std::chrono::seconds attempt_timeout{120};
   std::chrono::milliseconds worker_timeout{1000};  ///< Dramatiq's worker_timeout, real workers
   std::string broker_url;  ///< --broker as given (password and all): what a real worker gets
+  std::string console =
+      "leakbench";  ///< --console: leakbench's own, or gbench (Google Benchmark's)
   scenarios::config scenario;
   std::size_t retries = 20;  ///< iterations per benchmark: retries (rounds for Concurrent)
   std::size_t warmup = 2;    ///< leading retries left out of the fit

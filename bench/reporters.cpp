@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cstdlib>
+
+#include "reports/results/units.hpp"
 
 #include "bench/strict_json_reporter.hpp"
 
@@ -59,6 +63,34 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_gbench_reporter(const std::st
   if (tabular) opts |= benchmark::ConsoleReporter::OO_Tabular;
   return std::make_unique<benchmark::ConsoleReporter>(
       static_cast<benchmark::ConsoleReporter::OutputOptions>(opts));
+}
+
+std::string describe_run(const std::map<std::string, std::string>& context,
+                         const std::vector<std::string>& variants) {
+  const auto at = [&](const char* key) {
+    const auto it = context.find(key);
+    return it == context.end() ? std::string() : it->second;
+  };
+  const auto bytes = [](const std::string& n) {
+    return n.empty() ? n : reports::format_bytes(std::stod(n));
+  };
+  std::string line = fmt::format(
+      "leakbench {} ({}) · {} · payload {} · {} retries, warm-up {} · "
+      "gc {} · broker {}",
+      at("leakbench_version"), at("git_commit"), at("target"), bytes(at("payload")), at("retries"),
+      at("warmup"), at("gc"), at("broker"));
+  if (at("inject_leak") != "0" && !at("inject_leak").empty()) {
+    line += fmt::format(" · injected leak {} per attempt", bytes(at("inject_leak")));
+  }
+  if (at("target") == "dramatiq") {
+    for (const auto& v : variants) {
+      const auto commit = at(("dramatiq." + v + ".commit").c_str());
+      line += fmt::format(
+          "\n  {}: Dramatiq {}{} on Python {}", v, at(("dramatiq." + v + ".version").c_str()),
+          commit.empty() ? "" : " (" + commit + ")", at(("dramatiq." + v + ".python").c_str()));
+    }
+  }
+  return line;
 }
 
 bool use_color(const early_flags& early) {

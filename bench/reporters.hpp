@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <map>
 #include <memory>
 #include <ostream>
 #include <streambuf>
@@ -51,6 +52,12 @@ class line_filter final : public std::streambuf {
 /// without colour when `color` is false.
 std::unique_ptr<benchmark::BenchmarkReporter> make_gbench_reporter(const std::string& format,
                                                                    bool color, bool tabular);
+
+/// The run's configuration in one line, for the console: "leakbench 0.1.0 (1a2b3c4) · model ·
+/// payload 32 MiB · 20 retries, warm-up 2 · gc off · broker memory", with the variants' Dramatiq
+/// versions for real workers.
+std::string describe_run(const std::map<std::string, std::string>& context,
+                         const std::vector<std::string>& variants);
 
 /// Whether Google Benchmark's console should colour its output on standard output: per
 /// --benchmark_color, auto meaning a terminal and no NO_COLOR.

@@ -428,7 +428,7 @@ TEST_F(leakbench_run, sigint_stops_at_a_retry_boundary_and_leaves_valid_json_of_
   // is printed), then Single/fixed is running.
   leakbench::test::leakbench_process p(
       {"--payload=0", "--retries=4000", "--benchmark_filter=Single|Nested"}, dir_.path());
-  while (p.console().find("Single/leaky/") == std::string::npos) {
+  while (p.console().find("Single/leaky ") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // ordering only
   }
   p.signal(SIGINT);
@@ -456,6 +456,47 @@ TEST_F(leakbench_run, sigint_stops_at_a_retry_boundary_and_leaves_valid_json_of_
   EXPECT_FALSE(benches.count("Nested/fixed")) << "never started, never reported";
 }
 
+TEST_F(leakbench_run, the_console_is_one_row_per_benchmark_within_120_columns_and_its_label) {
+  leakbench::test::leakbench_process p(
+      {"--payload=1MiB", "--retries=4", "--benchmark_filter=Nested"}, dir_.path());
+  const auto r = p.wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = p.console();
+  std::istringstream lines(out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_LE(line.size(), 120u) << line;
+    rows.push_back(line);
+  }
+  ASSERT_EQ(rows.size(), 7u) << out;  // configuration, blank, heading, two rows and two labels
+  EXPECT_TRUE(rows[0].starts_with("leakbench ")) << rows[0];
+  EXPECT_NE(rows[0].find("payload 1 MiB"), std::string::npos) << rows[0];
+  EXPECT_TRUE(rows[2].starts_with("benchmark")) << rows[2];
+  EXPECT_NE(rows[2].find("RSS/retry ± 95%"), std::string::npos);
+  EXPECT_TRUE(rows[3].starts_with("Nested/leaky ")) << rows[3];
+  EXPECT_NE(rows[3].find("2 MiB"), std::string::npos) << "expected, in IEC units: " << rows[3];
+  EXPECT_TRUE(rows[3].ends_with("catastrophic")) << rows[3];
+  EXPECT_EQ(rows[4], "    retains 2.0 MiB per exception via exc.payload and exc.__cause__.payload");
+  EXPECT_TRUE(rows[5].starts_with("Nested/fixed ")) << rows[5];
+  EXPECT_TRUE(rows[5].ends_with("none")) << rows[5];
+  EXPECT_EQ(rows[6], "    retains nothing");
+  EXPECT_EQ(out.find("\033["), std::string::npos) << "no colour when not a terminal";
+  EXPECT_EQ(r.err.find("Library was built as DEBUG"), std::string::npos) << r.err;
+}
+
+TEST_F(leakbench_run, google_benchmarks_console_is_one_flag_away_and_colour_is_asked_for) {
+  const auto gbench = run(
+      {"--payload=256KiB", "--retries=3", "--benchmark_filter=Single/fixed", "--console=gbench"});
+  ASSERT_EQ(gbench.exit_code, 0) << gbench.err;
+  const std::string gb_out = slurp(dir_.path() / "stdout.txt");
+  EXPECT_NE(gb_out.find("Single/fixed/iterations:3/manual_time"), std::string::npos) << gb_out;
+  EXPECT_EQ(gbench.err.find("Library was built as DEBUG"), std::string::npos) << gbench.err;
+  const auto colour = run({"--payload=256KiB", "--retries=3", "--benchmark_filter=Single/fixed",
+                           "--benchmark_color=true"});
+  ASSERT_EQ(colour.exit_code, 0) << colour.err;
+  EXPECT_NE(slurp(dir_.path() / "stdout.txt").find("\033[32mnone\033[0m"), std::string::npos);
+}
+
 TEST_F(leakbench_run, a_second_signal_exits_at_once_and_leaves_the_previous_json) {
   // One retry of 512 MiB takes seconds here: the first signal would wait for its end, the
   // second does not. The JSON of the run before stays as it was: nothing half-written.
@@ -464,8 +505,9 @@ TEST_F(leakbench_run, a_second_signal_exits_at_once_and_leaves_the_previous_json
   leakbench::test::leakbench_process p(
       {"--payload=512MiB", "--retries=3", "--benchmark_filter=Single/leaky"}, dir_.path(), {},
       /*keep_out=*/true);
-  // Google Benchmark prints its header once running, after leakbench installed its handlers.
-  while (p.errors().find("Running ") == std::string::npos) {
+  // leakbench's console prints its table's header once running, after it installed its
+  // handlers.
+  while (p.console().find("time/retry") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // Two different signals back to back: both are delivered (two of one kind could merge).

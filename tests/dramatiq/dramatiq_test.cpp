@@ -8,6 +8,7 @@
 #include <csignal>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "tests/bench/leakbench_process.hpp"
@@ -65,6 +66,27 @@ TEST_F(real_worker, before_the_fix_leaks_what_the_model_says_and_after_it_nothin
   EXPECT_EQ(ctx.at("dramatiq.leaky.commit"), "b0e96f9");
   EXPECT_EQ(ctx.at("dramatiq.fixed.commit"), "7d65704");
   EXPECT_EQ(ctx.at("dramatiq.leaky.version"), "2.2.0");
+  // The console has no heap counter to show: its heap column reads "-".
+  const std::string console = lt::slurp(dir_.path() / "stdout.txt");
+  EXPECT_NE(console.find(" · dramatiq · payload 4 MiB"), std::string::npos) << console;
+  EXPECT_NE(console.find("  leaky: Dramatiq 2.2.0 (b0e96f9) on Python 3.11"), std::string::npos)
+      << console;
+  std::istringstream rows(console);
+  std::size_t without_heap = 0;
+  for (std::string row; std::getline(rows, row);) {
+    if (row.starts_with("Single/") || row.starts_with("Nested/")) {
+      EXPECT_NE(row.find(" - "), std::string::npos) << row;
+      ++without_heap;
+    }
+  }
+  EXPECT_EQ(without_heap, 4u) << console;
+  // The shipped budgets pass both: the fixed rules hold `fixed`, the canary sees `leaky` leak.
+  // Inconclusive passes: a short run of a real worker may not resolve a one-off step (above).
+  const lt::temp_dir gate_dir;
+  const auto gate = lt::run_process(
+      LEAKGATE_EXE, {(dir_.path() / "out.json").string(), "--inconclusive=pass"}, gate_dir.path());
+  EXPECT_EQ(gate.exit_code, 0) << gate.out << gate.err;
+  EXPECT_NE(gate.out.find("not applicable"), std::string::npos) << "heap rules are n/a";
   for (const auto& [name, b] : benches) {
     SCOPED_TRACE(name);
     ASSERT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
@@ -83,7 +105,11 @@ TEST_F(real_worker, before_the_fix_leaks_what_the_model_says_and_after_it_nothin
       EXPECT_TRUE(label.ends_with(" per exception via " + k_leaky_paths.at(scenario))) << label;
     } else {
       EXPECT_EQ(b.at("expected_per_retry"), 0);
-      EXPECT_LT(rss, 64 * 1024);
+      // Under 64 KiB, or at least not shown above it: a worker left as the user runs it (glibc's
+      // dynamic mmap threshold) can take a one-off step of a payload when a later round needs
+      // more of its heap at once than any before (docs/dramatiq.md); the interval covers such
+      // a bounded step, a leak of a payload per retry it would not.
+      EXPECT_LT(rss - b.at("rss_ci95").get<double>(), 64 * 1024) << rss;
       const bool own = name == "DelBeforeRaise/leaky" || name == "ClearTracebackOutside/leaky";
       EXPECT_EQ(label, own ? k_own_objects : "retains nothing");
     }
@@ -117,18 +143,27 @@ TEST_F(real_worker, cpythons_own_collector_holds_fewer_payloads_than_attempts_bu
   EXPECT_GT(held("Single/leaky"), held("Single/fixed") + 1);
 }
 
-TEST_F(real_worker, the_installed_dramatiq_is_one_variant_found_on_pythonpath) {
-  const auto r = lt::run_leakbench(
-      {"--target=dramatiq", "--worker_timeout_ms=100", "--payload=1MiB", "--retries=5",
-       "--python=/usr/bin/python3", "--benchmark_filter=Single|DelBefore"},
-      dir_.path(), {"PYTHONPATH=" + commits_->after});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto benches = lt::by_name(r.report);
-  ASSERT_EQ(benches.size(), 2u);
-  EXPECT_TRUE(benches.contains("Single/installed"));
-  EXPECT_TRUE(benches.contains("DelBeforeRaise/installed"));
-  EXPECT_EQ(r.report.at("context").at("dramatiq.installed.commit"), "7d65704");
-  EXPECT_EQ(benches.at("Single/installed").at("expected_per_retry"), 0);
+TEST_F(real_worker, the_gate_passes_the_installed_fix_and_fails_the_installed_commit_before_it) {
+  // Whatever Dramatiq the interpreter imports is one variant, `installed`, held to the fixed
+  // rules. Inconclusive passes, as above; a leak of a payload per retry fails outright.
+  for (const auto& [dir, gate_exit] : {std::pair{commits_->after, 0}, {commits_->before, 1}}) {
+    SCOPED_TRACE(dir);
+    const lt::temp_dir run_dir;
+    const auto r = lt::run_leakbench({"--target=dramatiq", "--worker_timeout_ms=100",
+                                      "--payload=4MiB", "--retries=8", "--python=/usr/bin/python3"},
+                                     run_dir.path(), {"PYTHONPATH=" + dir});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto benches = lt::by_name(r.report);
+    ASSERT_EQ(benches.size(), 13u);
+    EXPECT_TRUE(benches.contains("Single/installed"));
+    EXPECT_EQ(benches.at("Single/installed").at("expected_per_retry"), 0);
+    EXPECT_EQ(r.report.at("context").at("dramatiq.installed.commit"),
+              gate_exit == 0 ? "7d65704" : "b0e96f9");
+    const auto gate = lt::run_process(
+        LEAKGATE_EXE, {(run_dir.path() / "out.json").string(), "--inconclusive=pass"},
+        run_dir.path());
+    EXPECT_EQ(gate.exit_code, gate_exit) << gate.out << gate.err;
+  }
 }
 
 TEST_F(real_worker, a_killed_worker_fails_its_benchmark_and_the_next_gets_a_fresh_one) {
