@@ -119,9 +119,9 @@ void console_reporter::ReportRuns(const std::vector<Run>& runs) {
                           half ? reports::format_bytes(*half) : std::string("?"))
             : "-";
     const auto payload = counter(r, "payload");
-    const auto level =
-        rss && payload ? reports::classify(*rss, half.value_or(0), *payload, gate_fails(r, context_))
-                       : reports::severity::unknown;
+    const auto level = rss && payload ? reports::classify(*rss, half.value_or(0), *payload,
+                                                          gate_fails(r, context_))
+                                      : reports::severity::unknown;
     std::string word = reports::to_string(level);
     if (color_) word = fmt::format("{}{}\033[0m", color_of(level), word);
     out << fmt::format(k_row, name, k_name, time_per_retry(r), growth,

@@ -10,6 +10,7 @@
 
 #include "harness/measure/rss.hpp"
 #include "harness/middleware/inject_leak.hpp"
+#include "reports/results/units.hpp"
 
 namespace leakbench::bench {
 namespace {
@@ -215,24 +216,15 @@ void check_target(options& o) {
 
 std::int64_t parse_size(std::string_view text) {
   std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end == text.data()) {
-    throw usage_error(
-        fmt::format("'{}' is not a size: expected e.g. 32MiB (B, KiB, MiB, GiB)", text));
+  try {
+    n = reports::parse_size(text);  // the one size syntax of every leakbench tool
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(e.what());
   }
-  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  int shift = -1;
-  if (unit.empty() || unit == "B") shift = 0;
-  if (unit == "KiB") shift = 10;
-  if (unit == "MiB") shift = 20;
-  if (unit == "GiB") shift = 30;
-  if (shift < 0) {
-    throw usage_error(
-        fmt::format("'{}' has an unknown unit '{}': use B, KiB, MiB or GiB", text, unit));
+  if (n > (std::uint64_t{1} << 62)) {
+    throw usage_error(fmt::format("'{}' is too large: leakbench's sizes stop at 4 EiB", text));
   }
-  if (n > (std::uint64_t{1} << (62 - shift)))
-    throw usage_error(fmt::format("'{}' is too large", text));
-  return static_cast<std::int64_t>(n << shift);
+  return static_cast<std::int64_t>(n);
 }
 
 std::string format_size(double bytes) {
@@ -323,7 +315,8 @@ options parse_options(const std::vector<std::string_view>& args) {
 std::string options_help() {
   return R"(
 leakbench flags:
-  --payload=SIZE          payload P per actor allocation (B, KiB, MiB, GiB; default 32MiB)
+  --payload=SIZE          payload P per actor allocation (default 32MiB); every SIZE is a whole
+                          number of bytes: 512, 64KiB, 1.5MiB, 1 GiB (B, KiB, MiB, GiB, TiB)
   --retries=N             retries (iterations) per benchmark; Concurrent: rounds; 3 to 1000000,
                           at least 3 more than the warm-up (default 20)
   --warmup=N              leading retries left out of the trend fit, 0 to 1000000 (default 2;

@@ -76,7 +76,8 @@ options parse_options(const std::vector<std::string_view>& args);
 /// The help text for leakbench's own flags.
 std::string options_help();
 
-/// Parses a size: a whole number of bytes with an optional B, KiB, MiB or GiB suffix.
+/// Parses a size as every leakbench tool does (reports/results/units.hpp: decimals, B to TiB,
+/// one optional space, whole bytes only, no sign), up to 2^62 bytes; usage_error otherwise.
 std::int64_t parse_size(std::string_view text);
 
 /// "32.0 MiB"-style rendering of a byte count.

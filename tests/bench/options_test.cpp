@@ -21,9 +21,17 @@ TEST(options, parses_sizes_with_binary_units) {
   EXPECT_EQ(lb::parse_size("4KiB"), 4096);
   EXPECT_EQ(lb::parse_size("32MiB"), 32 << 20);
   EXPECT_EQ(lb::parse_size("1GiB"), std::int64_t{1} << 30);
-  for (const char* bad : {"", "abc", "32MB", "32 MiB", "-1MiB", "1.5GiB", "99999999999GiB"}) {
+  // The one syntax of every tool (leakgate's budgets too): decimals, a space, TiB.
+  EXPECT_EQ(lb::parse_size("1.5MiB"), 3 << 19);
+  EXPECT_EQ(lb::parse_size("1 MiB"), 1 << 20);
+  EXPECT_EQ(lb::parse_size("2TiB"), std::int64_t{2} << 40);
+  for (const char* bad : {"", "abc", "32MB", "-1MiB", "0.3KiB", "1.5", "99999999999TiB"}) {
     EXPECT_THROW(lb::parse_size(bad), lb::usage_error) << bad;
   }
+  EXPECT_EQ(error_of({"--payload=0.3KiB"}),
+            "--payload=0.3KiB: '0.3KiB' is not a whole number of bytes (307.2 B)");
+  EXPECT_EQ(error_of({"--payload=-1MiB"}),
+            "--payload=-1MiB: '-1MiB' is not a size: a size has no sign");
 }
 
 TEST(options, defaults_match_the_documentation) {
