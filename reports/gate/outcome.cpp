@@ -72,12 +72,13 @@ std::vector<std::pair<std::string, std::string>> run_configuration(const reports
 double benchmark_seconds(const reports::run& r, const std::string& key) {
   double total = 0;
   for (const auto* row : r.repetitions_of(key)) {
+    // The retries' own time, plus the harness's share of each (sampling, waiting for a real
+    // worker to fall quiet) where leakbench reports it.
+    total += row->seconds().value_or(0);
     const auto per_retry = row->number("harness_time_per_retry");
     const auto retries = row->number("retries");
     if (per_retry && retries && std::isfinite(*per_retry * *retries)) {
-      total += *per_retry * *retries;  // what the harness spent, where it says
-    } else {
-      total += row->seconds().value_or(0);
+      total += *per_retry * *retries;
     }
   }
   return total;
