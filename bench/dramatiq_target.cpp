@@ -262,6 +262,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
         }
         worker.check_alive();
         if (clock::now() > deadline) {
+          worker.kill();  // hung: it gets no graceful stop
           throw worker_error(fmt::format("retry {}: did not finish within {} s", rec.done + 1,
                                          opts.attempt_timeout.count()));
         }

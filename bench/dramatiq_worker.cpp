@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 
 namespace leakbench::bench {
@@ -138,6 +139,11 @@ void dramatiq_worker::stop(std::chrono::milliseconds grace) {
   }
   process_.close_stdin();
   if (!process_.wait_for(std::chrono::milliseconds(200))) process_.stop(std::chrono::seconds(2));
+}
+
+void dramatiq_worker::kill() {
+  process_.signal(SIGKILL);
+  process_.wait();
 }
 
 nlohmann::json dramatiq_worker::probe(const worker_launch& launch,

@@ -48,6 +48,8 @@ class dramatiq_worker {
   void check_alive();
   /// `stop`, then waits up to `grace` for the exit, then kills it.
   void stop(std::chrono::milliseconds grace);
+  /// Kills it at once: a worker that stopped answering gets no grace.
+  void kill();
   /// "exited with status 1; its last words: ...".
   std::string ended(int status);
 

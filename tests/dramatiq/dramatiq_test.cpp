@@ -189,6 +189,30 @@ TEST_F(real_worker, a_killed_worker_fails_its_benchmark_and_the_next_gets_a_fres
   EXPECT_EQ(benches.at("Single/fixed").at("retries"), 300);
 }
 
+TEST_F(real_worker, an_attempt_that_never_ends_fails_its_benchmark_at_the_attempt_timeout) {
+  // A stopped worker never settles its message: the benchmark fails after --attempt_timeout,
+  // the worker is killed, and the run goes on.
+  lt::leakbench_process p(both({"--payload=0", "--retries=100000", "--attempt_timeout=2",
+                                "--benchmark_filter=Single/leaky"}),
+                          dir_.path());
+  std::vector<int> workers;
+  for (int i = 0; i < 3000 && workers.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    workers = lt::pids_running("--scenario Single");
+  }
+  ASSERT_EQ(workers.size(), 1u) << p.errors();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // past its start-up (0.2 s here)
+  ::kill(workers[0], SIGSTOP);
+  const auto r = p.wait();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 1u);
+  EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("did not finish within 2 s"),
+            std::string::npos)
+      << benches.at("Single/leaky").dump();
+  EXPECT_TRUE(lt::pids_running("--scenario Single").empty()) << "the stopped worker was killed";
+}
+
 TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_process) {
   lt::redis_server server;
   lt::leakbench_process p(both({"--broker=" + server.url(), "--payload=0", "--retries=100000",
