@@ -13,8 +13,7 @@
 #include "bench/dramatiq_queue.hpp"
 #include "bench/dramatiq_worker.hpp"
 #include "bench/embedded_file.hpp"
-#include "bench/interrupt.hpp"
-#include "bench/progress.hpp"
+#include "bench/retry_loop.hpp"
 #include "harness/measure/proc.hpp"
 #include "harness/measure/rss.hpp"
 #include "harness/measure/sampler.hpp"
@@ -81,14 +80,6 @@ bool wait_quiescent(dramatiq_worker& w, int pid, clock::time_point deadline) {
     if (clock::now() > deadline) return false;
     std::this_thread::sleep_for(k_poll);
   }
-}
-
-std::int64_t sampled_peak(const run_record& rec) {
-  std::int64_t peak = 0;
-  for (const auto* v : {&rec.points, &rec.background}) {
-    for (const auto& s : *v) peak = std::max(peak, s.rss);
-  }
-  return peak;
 }
 
 std::string gc_mode(const options& opts) {
@@ -229,7 +220,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
         opts.clear_refs == lm::k_clear_refs ? lm::clear_refs_of(pid) : opts.clear_refs;
     const bool peak_resettable = opts.peak_resettable && lm::reset_peak_rss(clear_refs.c_str());
     if (opts.series_out || !peak_resettable) sampler.start();
-    progress shown(fmt::format("{}/{}", entry.name, variant));
+    rec.reserve(opts.retries);
     const auto start = clock::now();
     const auto sample = [&] { return lm::sample{clock::now() - start, rss.current()}; };
     if (!wait_quiescent(worker, pid, clock::now() + opts.attempt_timeout)) {
@@ -240,18 +231,9 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     const auto allocated_per_round = sc->allocated_per_iteration(cfg);
     const std::size_t every = opts.python_gc ? 0 : opts.gc.every;
     std::size_t attempts = 0;
-    while (rec.done < opts.retries) {
-      if (const int sig = interrupted()) {
-        rec.failure = fmt::format("interrupted by {} after {} of {} retries", signal_name(sig),
-                                  rec.done, opts.retries);
-        break;
-      }
-      if (rec.points.back().rss + allocated_per_round > opts.max_rss) {
-        rec.ceiling_hit = true;
-        break;
-      }
-      const auto t0 = clock::now();
-      const auto deadline = t0 + opts.attempt_timeout;
+    clock::time_point deadline;
+    const auto attempt = [&] {
+      deadline = clock::now() + opts.attempt_timeout;
       std::vector<std::string> ids;
       for (std::size_t i = 0; i < per_round; ++i) ids.push_back(queue.enqueue(entry.name, kwargs));
       // Over once the broker has settled every message: acked, or dead-lettered (max_retries 0).
@@ -263,12 +245,13 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
         worker.check_alive();
         if (clock::now() > deadline) {
           worker.kill();  // hung: it gets no graceful stop
-          throw worker_error(fmt::format("retry {}: did not finish within {} s", rec.done + 1,
-                                         opts.attempt_timeout.count()));
+          throw worker_error(
+              fmt::format("did not finish within {} s", opts.attempt_timeout.count()));
         }
         std::this_thread::sleep_for(k_poll);
       }
-      const auto t1 = clock::now();
+    };
+    const auto settle = [&] {
       attempts += per_round;
       if (every > 0 && attempts / every != (attempts - per_round) / every) {
         worker.command("collect", std::chrono::duration_cast<milliseconds>(opts.attempt_timeout));
@@ -276,18 +259,17 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
       // The worker hands the message back before it clears the exception: only once every
       // thread sleeps is the attempt over in memory too.
       if (!wait_quiescent(worker, pid, deadline)) {
-        throw worker_error(fmt::format("retry {}: the worker did not fall quiet within {} s",
-                                       rec.done + 1, opts.attempt_timeout.count()));
+        throw worker_error(
+            fmt::format("the worker did not fall quiet within {} s", opts.attempt_timeout.count()));
       }
-      rec.points.push_back(sample());
-      rec.harness_seconds += std::chrono::duration<double>(clock::now() - t1).count();
-      rec.retry_seconds.push_back(std::chrono::duration<double>(t1 - t0).count());
-      ++rec.done;
-      shown.update(rec.done, opts.retries, rec.points.back().rss);
-    }
+    };
+    run_retries(rec, opts, allocated_per_round, fmt::format("{}/{}", entry.name, variant),
+                {.attempt = attempt, .settle = settle, .sample = sample});
     sampler.stop();
     rec.background = sampler.samples();
-    rec.peak_rss = peak_resettable ? lm::peak_rss(pid) : sampled_peak(rec);
+    // A worker that died has no VmHWM left to read: its samples are what there is.
+    rec.peak_rss =
+        peak_resettable && !rec.failure ? lm::peak_rss(pid) : rec.highest_sampled_rss();
     if (!rec.failure) {
       const auto paths = worker.command("paths", std::chrono::seconds(120));
       for (const auto& r : paths.at("retained")) {

@@ -13,7 +13,7 @@
 
 #include "bench/child_process.hpp"
 #include "bench/interrupt.hpp"
-#include "bench/progress.hpp"
+#include "bench/retry_loop.hpp"
 #include "harness/brokers/memory_broker.hpp"
 #include "harness/brokers/redis_broker.hpp"
 #include "harness/measure/rss.hpp"
@@ -90,16 +90,6 @@ std::optional<std::string> wait_for_round(attempt_counter& counter, rt::worker& 
   return broker_failed();
 }
 
-/// The highest RSS any sample saw: the peak when VmHWM cannot be reset (it misses spikes
-/// shorter than the sampling interval).
-std::int64_t sampled_peak(const run_record& rec) {
-  std::int64_t peak = 0;
-  for (const auto* v : {&rec.points, &rec.background}) {
-    for (const auto& s : *v) peak = std::max(peak, s.rss);
-  }
-  return peak;
-}
-
 /// Runs the retries on a fresh broker and worker; returns why it failed, if it did.
 std::optional<std::string> drive(const scenarios::entry& entry, const scenarios::scenario& sc,
                                  std::string_view variant, const options& opts,
@@ -113,11 +103,7 @@ std::optional<std::string> drive(const scenarios::entry& entry, const scenarios:
   rt::actor_registry actors;
   sc.define(actors, entry.name, cfg);
   attempt_counter counter;
-  // Touched now, not one sample per retry later: else RSS grows by sizeof(sample) per retry.
-  rec.points.resize(opts.retries + 1);
-  rec.points.clear();
-  rec.retry_seconds.resize(opts.retries);
-  rec.retry_seconds.clear();
+  rec.reserve(opts.retries);
 
   rt::worker worker(*broker, actors, {.threads = per_round, .gc = opts.gc, .stepped = true});
   // Retries never run out during a run: the run decides how many attempts happen.
@@ -133,7 +119,6 @@ std::optional<std::string> drive(const scenarios::entry& entry, const scenarios:
   lm::sampler sampler({.interval = opts.sample_interval, .capacity = 1 << 16});
   // Without a resettable VmHWM the sampler's maximum is the benchmark's peak.
   if (opts.series_out || !peak_resettable) sampler.start();
-  progress shown(fmt::format("{}/{}", entry.name, variant));
   const lm::rss_reader rss;
   const auto start = clock::now();
   if (!worker.wait_parked(opts.attempt_timeout)) return "worker threads did not start";
@@ -143,40 +128,25 @@ std::optional<std::string> drive(const scenarios::entry& entry, const scenarios:
 
   const auto allocated_per_round =
       sc.allocated_per_iteration(cfg) + static_cast<std::int64_t>(per_round * opts.inject_leak);
-  std::optional<std::string> failure;
-  while (rec.done < opts.retries) {
-    if (const int sig = interrupted()) {  // a retry boundary: stop here, clean up, report
-      failure = fmt::format("interrupted by {} after {} of {} retries", signal_name(sig), rec.done,
-                            opts.retries);
-      break;
-    }
-    if (rec.points.back().rss + allocated_per_round > opts.max_rss) {
-      rec.ceiling_hit = true;
-      break;
-    }
-    const auto t0 = clock::now();
-    if (!sc.fails()) enqueue_round(*broker);
-    worker.allow(per_round);
-    if ((failure =
-             wait_for_round(counter, worker, (rec.done + 1) * per_round, opts.attempt_timeout))) {
-      failure = fmt::format("retry {}: {}", rec.done + 1, *failure);
-      break;
-    }
-    const auto t1 = clock::now();
-    lm::settle(lm::settle_mode::trim);
-    rec.points.push_back(lm::read_sample(rss, start));
-    rec.harness_seconds += std::chrono::duration<double>(clock::now() - t1).count();
-    rec.retry_seconds.push_back(std::chrono::duration<double>(t1 - t0).count());
-    ++rec.done;
-    shown.update(rec.done, opts.retries, rec.points.back().rss);
-  }
+  run_retries(rec, opts, allocated_per_round, fmt::format("{}/{}", entry.name, variant),
+              {.attempt =
+                   [&] {
+                     if (!sc.fails()) enqueue_round(*broker);
+                     worker.allow(per_round);
+                     if (auto why = wait_for_round(counter, worker, (rec.done + 1) * per_round,
+                                                   opts.attempt_timeout)) {
+                       throw std::runtime_error(*why);
+                     }
+                   },
+               .settle = [] { lm::settle(lm::settle_mode::trim); },
+               .sample = [&] { return lm::read_sample(rss, start); }});
   sampler.stop();
   rec.background = sampler.samples();
-  rec.peak_rss = peak_resettable ? lm::peak_rss() : sampled_peak(rec);
+  rec.peak_rss = peak_resettable ? lm::peak_rss() : rec.highest_sampled_rss();
   worker.stop();  // collects: what the garbage held is named before it is freed
   rec.reclaimed = worker.shutdown_collection().freed_bytes;
   rec.retained = worker.gc().retained();
-  return failure;
+  return rec.failure;
 }
 
 std::string self_exe() {

@@ -27,6 +27,21 @@ std::vector<measure::sample> samples_from_json(const json& j) {
 
 }  // namespace
 
+void run_record::reserve(std::size_t retries) {
+  points.resize(retries + 1);  // touched now, not one sample per retry later
+  points.clear();
+  retry_seconds.resize(retries);
+  retry_seconds.clear();
+}
+
+std::int64_t run_record::highest_sampled_rss() const {
+  std::int64_t peak = 0;
+  for (const auto* v : {&points, &background}) {
+    for (const auto& s : *v) peak = std::max(peak, s.rss);
+  }
+  return peak;
+}
+
 std::string encode_record(const run_record& r) {
   json retained = json::array();
   for (const auto& k : r.retained) {

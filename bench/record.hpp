@@ -24,6 +24,13 @@ struct run_record {
   std::vector<runtime::retention> retained;  ///< what the garbage held, by path
   std::int64_t peak_rss = 0;
   std::optional<std::string> failure;  ///< why the benchmark failed, if it did
+
+  /// Makes room for `retries` retries now: growing the vectors while sampling would show
+  /// as RSS growing by a sample per retry.
+  void reserve(std::size_t retries);
+  /// The highest RSS of any sample: the peak where VmHWM cannot be reset (it misses spikes
+  /// shorter than the sampling interval).
+  std::int64_t highest_sampled_rss() const;
 };
 
 /// The record as one JSON document (how a child leakbench hands it to its parent).
