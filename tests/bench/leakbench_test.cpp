@@ -499,10 +499,14 @@ TEST_F(leakbench_run, the_console_is_one_row_per_benchmark_within_120_columns_an
   EXPECT_TRUE(rows[3].starts_with("Nested/leaky ")) << rows[3];
   EXPECT_NE(rows[3].find("2 MiB"), std::string::npos) << "expected, in IEC units: " << rows[3];
   // Severity reads RSS, which a sanitizer's shadow memory and quarantine swamp.
-  if (k_rss_meaningful) EXPECT_TRUE(rows[3].ends_with("catastrophic")) << rows[3];
+  if (k_rss_meaningful) {
+    EXPECT_TRUE(rows[3].ends_with("catastrophic")) << rows[3];
+  }
   EXPECT_EQ(rows[4], "    retains 2.0 MiB per exception via exc.payload and exc.__cause__.payload");
   EXPECT_TRUE(rows[5].starts_with("Nested/fixed ")) << rows[5];
-  if (k_rss_meaningful) EXPECT_TRUE(rows[5].ends_with("none")) << rows[5];
+  if (k_rss_meaningful) {
+    EXPECT_TRUE(rows[5].ends_with("none")) << rows[5];
+  }
   EXPECT_EQ(rows[6], "    retains nothing");
   EXPECT_EQ(out.find("\033["), std::string::npos) << "no colour when not a terminal";
   EXPECT_EQ(r.err.find("Library was built as DEBUG"), std::string::npos) << r.err;
