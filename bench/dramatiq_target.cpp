@@ -268,8 +268,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     sampler.stop();
     rec.background = sampler.samples();
     // A worker that died has no VmHWM left to read: its samples are what there is.
-    rec.peak_rss =
-        peak_resettable && !rec.failure ? lm::peak_rss(pid) : rec.highest_sampled_rss();
+    rec.peak_rss = peak_resettable && !rec.failure ? lm::peak_rss(pid) : rec.highest_sampled_rss();
     if (!rec.failure) {
       const auto paths = worker.command("paths", std::chrono::seconds(120));
       for (const auto& r : paths.at("retained")) {

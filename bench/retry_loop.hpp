@@ -12,9 +12,9 @@ namespace leakbench::bench {
 
 /// How a target runs one retry. Each step throws std::exception with the reason if it cannot.
 struct retry_steps {
-  std::function<void()> attempt;               ///< one retry (a round): returns once it is over
-  std::function<void()> settle;                ///< then brings the process to a quiescent point
-  std::function<measure::sample()> sample;     ///< and reads it
+  std::function<void()> attempt;            ///< one retry (a round): returns once it is over
+  std::function<void()> settle;             ///< then brings the process to a quiescent point
+  std::function<measure::sample()> sample;  ///< and reads it
 };
 
 /// Runs the retries of one benchmark as every target does, after the first sample is in `rec`:
