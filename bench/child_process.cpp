@@ -1,6 +1,7 @@
 #include "bench/child_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -217,6 +218,14 @@ std::string read_all(int fd) {
   std::string out;
   char buf[65536];
   for (;;) {
+    // Wait in poll, not in read: ThreadSanitizer runs a signal handler at once in a thread
+    // blocked in poll but defers it past a blocked read, and so held the SIGTERM leakbench
+    // forwards to its child back until the child had run all its retries.
+    pollfd ready{fd, POLLIN, 0};
+    if (::poll(&ready, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "poll");
+    }
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<std::size_t>(n));
