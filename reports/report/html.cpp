@@ -12,7 +12,7 @@ margin:24px auto;max-width:1260px;padding:0 16px;color:#1a1a1a;line-height:1.4}
 h1{font-size:24px;margin-bottom:4px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #c8c8c8;padding:3px 7px;text-align:right;white-space:nowrap}
-th{background:#f0f0f0}td.name,th.name{text-align:left}
+th{background:#f0f0f0}thead th{white-space:normal}td.name,th.name{text-align:left}
 tbody tr.first td{border-top:2px solid #888}
 .sev-none{color:#1b5e20}.sev-low{color:#8a6d00}.sev-critical{color:#b71c1c;font-weight:bold}
 .sev-catastrophic{color:#fff;background:#b71c1c;font-weight:bold}
