@@ -11,31 +11,15 @@
 #include "reports/results/series.hpp"
 #include "tests/files.hpp"
 #include "tests/reports/data.hpp"
+#include "tests/reports/report_of.hpp"
 
 namespace lr = leakbench::reports;
 namespace rp = leakbench::report;
 namespace lt = leakbench::test;
 using lt::data_path;
+using lt::input_error_of;
 using lt::recorded_run;
-
-namespace {
-
-rp::files report_of(const lr::run& run, const char* series = nullptr) {
-  rp::run_inputs in{.results = &run};
-  if (series != nullptr) in.series = data_path(std::string("series/") + series);
-  return rp::build_run_report(in);
-}
-
-std::string input_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const lr::input_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-}  // namespace
+using lt::report_of;
 
 TEST(run_report, a_benchmark_the_gate_fails_is_never_shown_with_severity_none) {
   const auto b = leakbench::gate::default_budgets();

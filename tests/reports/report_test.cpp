@@ -17,22 +17,18 @@
 #include "reports/results/units.hpp"
 #include "tests/files.hpp"
 #include "tests/reports/golden.hpp"
+#include "tests/reports/report_of.hpp"
 
 namespace fs = std::filesystem;
 namespace lr = leakbench::reports;
 namespace rp = leakbench::report;
 namespace lt = leakbench::test;
 using lt::data_path;
+using lt::input_error_of;
 using lt::recorded_run;
+using lt::report_of;
 
 namespace {
-
-rp::files report_of(const lr::run& run, const char* series = nullptr,
-                    const lr::run* baseline = nullptr) {
-  rp::run_inputs in{.results = &run, .baseline = baseline};
-  if (series != nullptr) in.series = data_path(std::string("series/") + series);
-  return rp::build_run_report(in);
-}
 
 /// The data-value attributes of the summary row of `benchmark`, in column order.
 std::vector<double> row_values(const std::string& html, const std::string& benchmark) {
@@ -45,15 +41,6 @@ std::vector<double> row_values(const std::string& html, const std::string& bench
     values.push_back(std::stod((*it)[1]));
   }
   return values;
-}
-
-std::string input_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const lr::input_error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
