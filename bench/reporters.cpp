@@ -1,9 +1,11 @@
 #include "bench/reporters.hpp"
 
 #include <unistd.h>
+#include <algorithm>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "reports/results/units.hpp"
@@ -74,13 +76,34 @@ std::string describe_run(const std::map<std::string, std::string>& context,
   const auto bytes = [](const std::string& n) {
     return n.empty() ? n : reports::format_bytes(std::stod(n));
   };
-  std::string line = fmt::format(
-      "leakbench {} ({}) · {} · payload {} · {} retries, warm-up {} · "
-      "gc {} · broker {}",
-      at("leakbench_version"), at("git_commit"), at("target"), bytes(at("payload")), at("retries"),
-      at("warmup"), at("gc"), at("broker"));
+  std::vector<std::string> parts = {
+      fmt::format("leakbench {} ({})", at("leakbench_version"), at("git_commit")),
+      at("target"),
+      "payload " + bytes(at("payload")),
+      fmt::format("{} retries, warm-up {}", at("retries"), at("warmup")),
+      "gc " + at("gc"),
+      "broker " + at("broker")};
   if (at("inject_leak") != "0" && !at("inject_leak").empty()) {
-    line += fmt::format(" · injected leak {} per attempt", bytes(at("inject_leak")));
+    parts.push_back(fmt::format("injected leak {} per attempt", bytes(at("inject_leak"))));
+  }
+  // Within the console's 120 columns: a part that would cross them starts an indented line.
+  const auto columns = [](const std::string& text) {  // UTF-8: count the leading bytes only
+    return static_cast<std::size_t>(
+        std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  };
+  std::string line;
+  std::size_t width = 0;
+  for (const auto& part : parts) {
+    if (line.empty()) {
+      line = part;
+      width = columns(part);
+    } else if (width + 3 + columns(part) > 120) {
+      line += "\n  " + part;
+      width = 2 + columns(part);
+    } else {
+      line += " · " + part;
+      width += 3 + columns(part);
+    }
   }
   if (at("target") == "dramatiq") {
     for (const auto& v : variants) {

@@ -512,6 +512,25 @@ TEST_F(leakbench_run, the_console_is_one_row_per_benchmark_within_120_columns_an
   EXPECT_EQ(r.err.find("Library was built as DEBUG"), std::string::npos) << r.err;
 }
 
+TEST_F(leakbench_run, a_configuration_too_long_for_120_columns_goes_on_an_indented_line) {
+  const auto r = run(
+      {"--payload=64KiB", "--retries=3", "--benchmark_filter=Single/fixed", "--inject_leak=8KiB"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string out = slurp(dir_.path() / "stdout.txt");
+  std::istringstream lines(out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) {
+    const auto columns = std::count_if(line.begin(), line.end(),
+                                       [](char c) { return (c & 0xC0) != 0x80; });  // UTF-8
+    EXPECT_LE(columns, 120) << line;
+    rows.push_back(line);
+  }
+  ASSERT_GE(rows.size(), 2u) << out;
+  EXPECT_TRUE(rows[0].starts_with("leakbench ")) << rows[0];
+  EXPECT_TRUE(rows[0].ends_with(" · broker memory")) << rows[0];
+  EXPECT_EQ(rows[1], "  injected leak 8 KiB per attempt") << out;
+}
+
 TEST_F(leakbench_run, google_benchmarks_console_is_one_flag_away_and_colour_is_asked_for) {
   const auto gbench = run(
       {"--payload=256KiB", "--retries=3", "--benchmark_filter=Single/fixed", "--console=gbench"});
