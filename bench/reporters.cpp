@@ -1,7 +1,6 @@
 #include "bench/reporters.hpp"
 
 #include <unistd.h>
-#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -86,7 +85,8 @@ std::string describe_run(const std::map<std::string, std::string>& context,
   if (at("inject_leak") != "0" && !at("inject_leak").empty()) {
     parts.push_back(fmt::format("injected leak {} per attempt", bytes(at("inject_leak"))));
   }
-  // Within the console's 120 columns: a part that would cross them starts an indented line.
+  // Within the console's columns: a part that would cross them starts an indented line.
+  constexpr std::size_t k_columns = 120;
   const auto columns = [](const std::string& text) {  // UTF-8: count the leading bytes only
     return static_cast<std::size_t>(
         std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
@@ -97,7 +97,7 @@ std::string describe_run(const std::map<std::string, std::string>& context,
     if (line.empty()) {
       line = part;
       width = columns(part);
-    } else if (width + 3 + columns(part) > 120) {
+    } else if (width + 3 + columns(part) > k_columns) {
       line += "\n  " + part;
       width = 2 + columns(part);
     } else {
