@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -50,6 +51,40 @@ std::vector<std::string> merged_environment(const std::vector<std::string>& extr
   for (const auto& name : order) out.push_back(by_name[name]);
   return out;
 }
+
+// The children alive now, for a second signal's immediate exit: they must be gone before
+// their private folder is removed (a redis-server reopens its log for every line).
+constexpr int k_child_slots = 16;
+std::atomic<pid_t> g_children[k_child_slots]{};
+
+void track(pid_t pid) {
+  for (auto& slot : g_children) {
+    pid_t none = 0;
+    if (slot.compare_exchange_strong(none, pid)) return;
+  }  // more at once than slots: PR_SET_PDEATHSIG still ends it with us
+}
+
+void untrack(pid_t pid) {
+  for (auto& slot : g_children) {
+    pid_t mine = pid;
+    if (slot.compare_exchange_strong(mine, 0)) return;
+  }
+}
+
+void kill_children_now() noexcept {  // async-signal-safe
+  for (auto& slot : g_children) {
+    if (const pid_t pid = slot.load(); pid > 0) ::kill(pid, SIGKILL);
+  }
+  for (auto& slot : g_children) {
+    if (const pid_t pid = slot.load(); pid > 0) {
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+}
+
+[[maybe_unused]] const bool g_registered =
+    (at_immediate_exit(exit_phase::stop_children, kill_children_now), true);
 
 // In the child, between fork and exec: async-signal-safe calls only.
 [[noreturn]] void exec_child(const spawn_options& o, char* const* argv, char* const* envp, int in,
@@ -131,6 +166,7 @@ child_process::child_process(const spawn_options& opts) {
                report.write, parent);
   }
   ::setpgid(pid_, pid_);  // also here: no race with a signal forwarded right away
+  track(pid_);
   forwarded_ = opts.forward_signals;
   if (forwarded_) forward_signals_to(pid_);
   ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
@@ -173,6 +209,7 @@ int child_process::wait() {
   if (pid_ <= 0) return status;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  untrack(pid_);
   if (forwarded_) forward_signals_to(0);
   pid_ = -1;
   return status;
@@ -183,6 +220,7 @@ std::optional<int> child_process::poll() {
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r != pid_) return std::nullopt;
+  untrack(pid_);
   if (forwarded_) forward_signals_to(0);
   pid_ = -1;
   return status;

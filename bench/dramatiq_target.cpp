@@ -25,8 +25,6 @@ namespace lm = measure;
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr auto k_probe_timeout = std::chrono::seconds(30);
-constexpr auto k_ready_timeout = std::chrono::seconds(60);
 constexpr auto k_poll = milliseconds(1);
 
 /// `program` as PATH finds it, for messages; the name itself if it is not found.
@@ -87,15 +85,21 @@ std::string gc_mode(const options& opts) {
   return opts.gc.every > 0 ? "every" : "off";
 }
 
+/// The private folder, or setup_error 4 saying why there is none.
+private_dir make_private_dir() {
+  try {
+    return private_dir();
+  } catch (const std::system_error& e) {
+    throw setup_error(4, e.what());
+  }
+}
+
 }  // namespace
 
-dramatiq_target::dramatiq_target(const options& opts) {
-  char tmpl[] = "/tmp/leakbench-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    throw setup_error(4, fmt::format("cannot make a private directory: {}", std::strerror(errno)));
-  }
-  dir_ = tmpl;
-  const auto scripts = dir_ / "worker";
+// Every wait below follows --attempt_timeout: a worker stopped while it starts fails as soon
+// as one that hangs mid-run would. dir_ is a member: a constructor that throws removes it.
+dramatiq_target::dramatiq_target(const options& opts) : dir_(make_private_dir()) {
+  const auto scripts = dir_.path() / "worker";
   std::filesystem::create_directories(scripts);
   for (const auto& f : worker_files()) {
     std::ofstream out(scripts / std::string(f.name));
@@ -139,7 +143,7 @@ dramatiq_target::dramatiq_target(const options& opts) {
     worker_launch probe{python_, scripts.string(), v.dir, {"--probe"}};
     if (!v.dir.empty()) probe.args.insert(probe.args.end(), {"--expect-dir", v.dir});
     try {
-      const auto p = dramatiq_worker::probe(probe, k_probe_timeout);
+      const auto p = dramatiq_worker::probe(probe, opts.attempt_timeout);
       info_.push_back(
           {v.name, v.dir, p.value("dramatiq_version", ""), p.value("dramatiq_file", ""),
            p["dramatiq_commit"].is_string() ? p["dramatiq_commit"].get<std::string>() : "",
@@ -154,7 +158,7 @@ dramatiq_target::dramatiq_target(const options& opts) {
     url_ = opts.broker_url;
   } else {
     try {
-      redis_ = std::make_unique<private_redis>(dir_);
+      redis_ = std::make_unique<private_redis>(dir_.path(), opts.attempt_timeout);
     } catch (const std::exception& e) {
       throw setup_error(3, e.what());
     }
@@ -162,11 +166,7 @@ dramatiq_target::dramatiq_target(const options& opts) {
   }
 }
 
-dramatiq_target::~dramatiq_target() {
-  redis_.reset();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
+dramatiq_target::~dramatiq_target() = default;  // the server stops before its folder goes
 
 std::vector<std::string> dramatiq_target::variants() const {
   std::vector<std::string> names;
@@ -202,14 +202,14 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     const auto url = brokers::redis_url::parse(url_);
     dramatiq_queue queue(url, fresh_namespace());
     worker_launch launch{python_,
-                         (dir_ / "worker").string(),
+                         (dir_.path() / "worker").string(),
                          v.dir,
                          {"--url", url_, "--namespace", queue.ns(), "--scenario", entry.name,
                           "--threads", std::to_string(per_round), "--gc", gc_mode(opts),
                           "--worker-timeout", std::to_string(opts.worker_timeout.count())}};
     if (!v.dir.empty()) launch.args.insert(launch.args.end(), {"--expect-dir", v.dir});
     dramatiq_worker worker(launch);
-    const auto ready = worker.next_event(k_ready_timeout);
+    const auto ready = worker.next_event(opts.attempt_timeout);
     if (ready.value("event", "") != "ready") {
       throw worker_error(fmt::format("the worker said {} before it was ready", ready.dump()));
     }
@@ -270,7 +270,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     // A worker that died has no VmHWM left to read: its samples are what there is.
     rec.peak_rss = peak_resettable && !rec.failure ? lm::peak_rss(pid) : rec.highest_sampled_rss();
     if (!rec.failure) {
-      const auto paths = worker.command("paths", std::chrono::seconds(120));
+      const auto paths = worker.command("paths", opts.attempt_timeout);
       for (const auto& r : paths.at("retained")) {
         rec.retained.push_back(
             {r.at("path").get<std::string>(), r.at("exceptions").get<std::size_t>(),

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/private_dir.hpp"
 #include "bench/private_redis.hpp"
 #include "bench/target.hpp"
 
@@ -51,7 +52,7 @@ class dramatiq_target final : public target {
   std::string worker_environment_summary() const;
 
  private:
-  std::filesystem::path dir_;  // the private directory: the worker's Python, the socket
+  private_dir dir_;  // the worker's Python, the socket; first, so that it goes last
   std::string python_;
   std::string python_reason_;
   std::vector<variant_info> info_;

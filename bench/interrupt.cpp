@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 
 namespace leakbench::bench {
 namespace {
@@ -11,6 +12,8 @@ namespace {
 std::atomic<int> g_signal{0};
 std::atomic<int> g_child{0};  // where signals are forwarded
 std::atomic<bool> g_quiet{false};
+constexpr int k_max_hooks = 8;
+std::atomic<void (*)() noexcept> g_hooks[2][k_max_hooks]{};  // by phase; set at start-up
 static_assert(std::atomic<int>::is_always_lock_free, "used from a signal handler");
 static_assert(std::atomic<bool>::is_always_lock_free, "used from a signal handler");
 
@@ -26,6 +29,11 @@ extern "C" void on_signal(int sig) {
   if (!g_signal.compare_exchange_strong(none, sig)) {
     constexpr char again[] = "leakbench: interrupted again: exiting now\n";
     if (!quiet) say(again, sizeof again - 1);
+    for (auto& phase : g_hooks) {
+      for (auto& hook : phase) {
+        if (auto* fn = hook.load()) fn();
+      }
+    }
     ::_exit(128 + sig);
   }
   constexpr char first[] =
@@ -43,6 +51,14 @@ void install_interrupt_handlers(bool quiet) {
   sa.sa_flags = SA_RESTART;  // a blocked read or wait resumes; the flag is checked at retries
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+void at_immediate_exit(exit_phase phase, void (*fn)() noexcept) {
+  for (auto& hook : g_hooks[static_cast<int>(phase)]) {
+    void (*none)() noexcept = nullptr;
+    if (hook.compare_exchange_strong(none, fn)) return;
+  }
+  std::abort();  // an invariant: more hooks than slots is a programming error
 }
 
 void forward_signals_to(int pid) { g_child.store(pid); }

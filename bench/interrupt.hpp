@@ -12,6 +12,13 @@ void install_interrupt_handlers(bool quiet = false);
 /// child leakbench, in its own process group); 0 stops that.
 void forward_signals_to(int pid);
 
+/// When a hook registered with at_immediate_exit runs: children end before their files go.
+enum class exit_phase { stop_children, remove_files };
+
+/// Registers `fn` to run in the signal handler before a second signal's immediate exit, phase
+/// by phase (at most 8 hooks): it must be async-signal-safe.
+void at_immediate_exit(exit_phase phase, void (*fn)() noexcept);
+
 /// The first signal received, or 0.
 int interrupted();
 
