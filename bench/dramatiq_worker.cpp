@@ -38,6 +38,10 @@ std::vector<std::string> worker_environment(const worker_launch& launch) {
 dramatiq_worker::dramatiq_worker(const worker_launch& launch) : process_(worker_spawn(launch)) {}
 
 dramatiq_worker::~dramatiq_worker() {
+  if (unresponsive_) {  // stopped or hung: it would not hear a stop
+    kill();
+    return;
+  }
   process_.close_stdin();  // a worker that is still running stops on its own
   if (!process_.wait_for(std::chrono::seconds(3))) process_.stop(std::chrono::seconds(2));
 }
@@ -108,8 +112,10 @@ nlohmann::json dramatiq_worker::next_event(std::chrono::milliseconds timeout) {
       if (auto status = out_closed_ ? std::optional(process_.wait()) : process_.poll()) {
         throw worker_error(ended(*status));
       }
-      throw worker_error(fmt::format("the worker did not answer within {:.1f} s",
-                                     static_cast<double>(timeout.count()) / 1000.0));
+      unresponsive_ = true;
+      throw worker_error(
+          fmt::format("the worker did not answer within {:.1f} s (--attempt_timeout)",
+                      static_cast<double>(timeout.count()) / 1000.0));
     }
     pump(std::min(left, std::chrono::milliseconds(100)));
   }

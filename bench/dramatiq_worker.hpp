@@ -66,6 +66,7 @@ class dramatiq_worker {
   std::string err_;               // the current stderr line
   std::deque<std::string> last_;  // the last stderr lines
   bool out_closed_ = false;
+  bool unresponsive_ = false;  // an answer timed out: killed at once when the object goes
 };
 
 /// The environment a real worker runs with: PYTHONPATH with the package's folder first (if

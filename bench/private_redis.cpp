@@ -11,8 +11,6 @@
 namespace leakbench::bench {
 namespace {
 
-constexpr auto k_start_deadline = std::chrono::seconds(10);
-
 /// The last lines of redis-server's log, for a failure message.
 std::string log_tail(const std::filesystem::path& log) {
   std::ifstream in(log);
@@ -25,7 +23,7 @@ std::string log_tail(const std::filesystem::path& log) {
 
 }  // namespace
 
-private_redis::private_redis(const std::filesystem::path& dir) {
+private_redis::private_redis(const std::filesystem::path& dir, std::chrono::seconds timeout) {
   const auto socket = dir / "redis.sock";
   const auto log = dir / "redis.log";
   url_ = "unix://" + socket.string();
@@ -55,7 +53,7 @@ private_redis::private_redis(const std::filesystem::path& dir) {
         "--broker=redis://...",
         e.code().message()));
   }
-  const auto deadline = std::chrono::steady_clock::now() + k_start_deadline;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (auto status = server_->poll()) {
       throw brokers::broker_error(fmt::format("the private redis-server {}{}",
@@ -68,8 +66,8 @@ private_redis::private_redis(const std::filesystem::path& dir) {
     } catch (const brokers::broker_error&) {
       if (std::chrono::steady_clock::now() > deadline) {
         throw brokers::broker_error(
-            fmt::format("the private redis-server did not answer within {} s{}",
-                        k_start_deadline.count(), log_tail(log)));
+            fmt::format("the private redis-server did not answer within {} s (--attempt_timeout){}",
+                        timeout.count(), log_tail(log)));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

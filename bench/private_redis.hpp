@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -13,9 +14,9 @@ namespace leakbench::bench {
 /// with leakbench, whatever kills it).
 class private_redis {
  public:
-  /// Starts it in `dir` and waits until it answers; throws brokers::broker_error with one line
-  /// (redis-server missing, or not answering) if it cannot.
-  explicit private_redis(const std::filesystem::path& dir);
+  /// Starts it in `dir` and waits up to `timeout` until it answers; throws
+  /// brokers::broker_error with one line (redis-server missing, or not answering) if it cannot.
+  private_redis(const std::filesystem::path& dir, std::chrono::seconds timeout);
   ~private_redis();
   private_redis(const private_redis&) = delete;
   private_redis& operator=(const private_redis&) = delete;
