@@ -13,6 +13,7 @@
 
 #include "tests/bench/leakbench_process.hpp"
 #include "tests/dramatiq/real_worker.hpp"
+#include "tests/process_tree.hpp"
 #include "tests/redis/redis_server.hpp"
 
 namespace {
@@ -169,14 +170,10 @@ TEST_F(real_worker, the_gate_passes_the_installed_fix_and_fails_the_installed_co
 TEST_F(real_worker, a_killed_worker_fails_its_benchmark_and_the_next_gets_a_fresh_one) {
   lt::leakbench_process p(both({"--payload=0", "--retries=300", "--benchmark_filter=Single"}),
                           dir_.path());
-  std::vector<int> workers;
-  for (int i = 0; i < 3000 && workers.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    workers = lt::pids_running("--scenario Single");
-  }
+  const auto workers = lt::await_descendants(p.pid(), "--scenario Single");
   ASSERT_EQ(workers.size(), 1u) << "Single/leaky's worker never started: " << p.errors();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // mid-run
-  ::kill(workers[0], SIGKILL);
+  ::kill(workers[0].pid, SIGKILL);
   const auto r = p.wait();
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto benches = lt::by_name(r.report);
@@ -195,14 +192,10 @@ TEST_F(real_worker, an_attempt_that_never_ends_fails_its_benchmark_at_the_attemp
   lt::leakbench_process p(both({"--payload=0", "--retries=100000", "--attempt_timeout=2",
                                 "--benchmark_filter=Single/leaky"}),
                           dir_.path());
-  std::vector<int> workers;
-  for (int i = 0; i < 3000 && workers.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    workers = lt::pids_running("--scenario Single");
-  }
+  const auto workers = lt::await_descendants(p.pid(), "--scenario Single");
   ASSERT_EQ(workers.size(), 1u) << p.errors();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // past its start-up (0.2 s here)
-  ::kill(workers[0], SIGSTOP);
+  ::kill(workers[0].pid, SIGSTOP);
   const auto r = p.wait();
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto benches = lt::by_name(r.report);
@@ -210,7 +203,7 @@ TEST_F(real_worker, an_attempt_that_never_ends_fails_its_benchmark_at_the_attemp
   EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("did not finish within 2 s"),
             std::string::npos)
       << benches.at("Single/leaky").dump();
-  EXPECT_TRUE(lt::pids_running("--scenario Single").empty()) << "the stopped worker was killed";
+  EXPECT_FALSE(lt::still_running(workers[0])) << "the stopped worker was killed";
 }
 
 TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_process) {
@@ -218,9 +211,8 @@ TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_proce
   lt::leakbench_process p(both({"--broker=" + server.url(), "--payload=0", "--retries=100000",
                                 "--benchmark_filter=Single"}),
                           dir_.path());
-  for (int i = 0; i < 3000 && lt::pids_running("--scenario Single").empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const auto workers = lt::await_descendants(p.pid(), "--scenario Single");
+  ASSERT_EQ(workers.size(), 1u) << p.errors();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   p.signal(SIGINT);
   const auto r = p.wait();
@@ -230,7 +222,7 @@ TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_proce
   ASSERT_EQ(benches.size(), 1u) << "Single/fixed never started";
   EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("interrupted by SIGINT"),
             std::string::npos);
-  EXPECT_TRUE(lt::pids_running("leakbench_worker.py").empty());
+  EXPECT_FALSE(lt::still_running(workers[0]));
   auto c = server.connect();
   EXPECT_TRUE(c.command({"KEYS", "leakbench:*"}).elements.empty());
 }
@@ -238,13 +230,8 @@ TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_proce
 TEST_F(real_worker, a_killed_leakbench_takes_its_worker_and_its_redis_server_along) {
   lt::leakbench_process p(both({"--payload=0", "--retries=100000", "--benchmark_filter=Single"}),
                           dir_.path());
-  std::vector<int> workers, servers;
-  for (int i = 0; i < 3000 && workers.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    workers = lt::pids_running("--scenario Single");
-  }
-  servers = lt::pids_running("/tmp/leakbench-");
-  std::erase_if(servers, [&](int pid) { return pid == workers.front(); });
+  const auto workers = lt::await_descendants(p.pid(), "--scenario Single");
+  const auto servers = lt::descendants_running(p.pid(), "redis-server");
   ASSERT_EQ(workers.size(), 1u) << p.errors();
   ASSERT_EQ(servers.size(), 1u) << "the private redis-server";
   p.signal(SIGKILL);
@@ -252,39 +239,9 @@ TEST_F(real_worker, a_killed_leakbench_takes_its_worker_and_its_redis_server_alo
   bool gone = false;
   for (int i = 0; i < 500 && !gone; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    gone = lt::pids_running("--scenario Single").empty() && lt::pids_running("redis.sock").empty();
+    gone = !lt::still_running(workers[0]) && !lt::still_running(servers[0]);
   }
   EXPECT_TRUE(gone) << "left running after leakbench died";
-}
-
-TEST_F(real_worker, a_folder_without_dramatiq_is_exit_4_saying_where) {
-  const auto r = lt::run_leakbench({"--target=dramatiq", "--dramatiq=mine=" + dir_.path().string()},
-                                   dir_.path());
-  EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_NE(r.err.find("leakbench: the worker cannot start: variant mine (" + dir_.path().string()),
-            std::string::npos)
-      << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
-TEST_F(real_worker, a_missing_interpreter_or_dramatiq_is_exit_4) {
-  const auto missing = lt::run_leakbench(
-      {"--target=dramatiq", "--python=/nonexistent/python3", "--dramatiq=x=" + commits_->after},
-      dir_.path());
-  EXPECT_EQ(missing.exit_code, 4) << missing.err;
-  EXPECT_NE(missing.err.find("/nonexistent/python3"), std::string::npos) << missing.err;
-  const auto no_dramatiq = lt::run_leakbench({"--target=dramatiq", "--python=/usr/bin/python3"},
-                                             dir_.path(), {"PYTHONPATH="});
-  EXPECT_EQ(no_dramatiq.exit_code, 4) << no_dramatiq.err;
-  EXPECT_NE(no_dramatiq.err.find("dramatiq"), std::string::npos) << no_dramatiq.err;
-}
-
-TEST_F(real_worker, no_redis_server_for_the_private_one_is_exit_3) {
-  const auto r = lt::run_leakbench(
-      {"--target=dramatiq", "--python=/usr/bin/python3", "--dramatiq=fixed=" + commits_->after},
-      dir_.path(), {"PATH=/nonexistent"});
-  EXPECT_EQ(r.exit_code, 3) << r.err;
-  EXPECT_NE(r.err.find("redis-server"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <dirent.h>
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -45,24 +44,6 @@ inline std::optional<dramatiq_commits> find_dramatiq(std::string* why) {
     return std::nullopt;
   }
   return c;
-}
-
-/// Pids of the processes whose command line holds `needle`.
-inline std::vector<int> pids_running(const std::string& needle) {
-  std::vector<int> pids;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const auto name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = slurp(e.path() / "cmdline");
-    for (auto& ch : cmdline) {
-      if (ch == '\0') ch = ' ';
-    }
-    if (cmdline.find(needle) != std::string::npos &&
-        slurp(e.path() / "stat").find(") Z") == std::string::npos) {
-      pids.push_back(std::stoi(name));
-    }
-  }
-  return pids;
 }
 
 }  // namespace leakbench::test
