@@ -11,6 +11,8 @@
 #include <initializer_list>
 #include <optional>
 
+#include "common/output_file.hpp"
+
 namespace leakbench::bench {
 namespace {
 
@@ -119,7 +121,13 @@ early_flags check_early_flags(const std::vector<std::string_view>& args) {
       if (v4->empty()) throw usage_error("--benchmark_out=: expected a file name");
       out.out = true;
       out.out_path = std::string(*v4);
-      const std::filesystem::path path(*v4);
+      // Where it lands: a link is written through, staged beside its final target.
+      std::filesystem::path path;
+      try {
+        path = common::resolve_links(std::filesystem::path(*v4));
+      } catch (const common::output_error& e) {
+        throw usage_error(fmt::format("--benchmark_out={}: {}", *v4, e.reason()));
+      }
       const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
       std::error_code ec;
       const auto status = std::filesystem::status(path, ec);
@@ -130,8 +138,8 @@ early_flags check_early_flags(const std::vector<std::string_view>& args) {
         throw usage_error(
             fmt::format("--benchmark_out={}: cannot write it: {}", *v4, std::strerror(errno)));
       }
-      const bool regular =
-          !std::filesystem::exists(status) || std::filesystem::is_regular_file(status);
+      const bool regular = !common::own_fd(path) && (!std::filesystem::exists(status) ||
+                                                     std::filesystem::is_regular_file(status));
       // A regular file is replaced through a temporary file beside it: its folder must be
       // writable. Anything else (a FIFO, /dev/stdout) is written in place.
       if (regular &&

@@ -25,10 +25,10 @@
 #include "bench/interrupt.hpp"
 #include "bench/model_target.hpp"
 #include "bench/options.hpp"
-#include "bench/output_file.hpp"
 #include "bench/reporters.hpp"
 #include "bench/runner.hpp"
 #include "bench/strict_json_reporter.hpp"
+#include "common/output_file.hpp"
 #include "harness/brokers/redis_broker.hpp"
 #include "harness/measure/rss.hpp"
 #include "harness/measure/settle.hpp"
@@ -259,8 +259,8 @@ int main(int argc, char** argv) {
   }
   if (ran > 0 && file) {
     try {
-      lb::write_output(early.out_path, file_text.str());
-    } catch (const std::system_error& e) {
+      leakbench::common::write_output(early.out_path, file_text.str());
+    } catch (const leakbench::common::output_error& e) {
       std::fprintf(stderr, "leakbench: %s\n", e.what());
       return 5;
     }

@@ -10,7 +10,7 @@
 
 #include "bench/counters.hpp"
 #include "bench/interrupt.hpp"
-#include "bench/output_file.hpp"
+#include "common/output_file.hpp"
 #include "harness/measure/rss.hpp"
 
 namespace leakbench::bench {
@@ -42,7 +42,7 @@ void write_series(const options& opts, const std::string& file_name, const run_r
   for (std::size_t i = 0; i < rec.points.size(); ++i)
     row("retry", std::to_string(i), rec.points[i]);
   for (const auto& s : rec.background) row("background", "", s);
-  write_output(path.string(), out.str());
+  common::write_output(path, out.str());
 }
 
 }  // namespace

@@ -2,15 +2,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <iostream>
+#include <sstream>
 
+#include "common/output_file.hpp"
 #include "reports/gate/outcome.hpp"
 
 namespace lg = leakbench::gate;
@@ -19,32 +17,6 @@ namespace lr = leakbench::reports;
 namespace {
 
 constexpr int k_exit_fail = 1, k_exit_usage = 2;
-
-/// A file an export could not be written to.
-struct output_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-/// Writes `file` whole or not at all: a dashboard never reads half an export.
-void write_file(const std::string& file, const std::function<void(std::ostream&)>& render) {
-  const std::string tmp = file + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw output_error(file + ": cannot write: " + std::strerror(errno));
-    render(out);
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw output_error(file + ": write failed: " + std::strerror(errno));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw output_error(file + ": cannot write: " + ec.message());
-  }
-}
 
 std::string one_line(std::string s) {
   for (auto& c : s) {
@@ -143,12 +115,16 @@ int main(int argc, char** argv) {
         {&gab, lg::write_github_action_benchmark},
         {&openmetrics, lg::write_openmetrics}};
     for (const auto& [file, writer] : exports) {
-      if (!file->empty()) write_file(*file, [&, w = writer](std::ostream& out) { w(out, o); });
+      if (file->empty()) continue;
+      // Rendered whole first: a dashboard never reads half an export.
+      std::ostringstream text;
+      writer(text, o);
+      leakbench::common::write_output(*file, text.str());
     }
     return o.passed() ? 0 : k_exit_fail;
   } catch (const lr::input_error& e) {
     return usage_error(e.what());
-  } catch (const output_error& e) {
+  } catch (const leakbench::common::output_error& e) {
     return usage_error(e.what());
   }
 }

@@ -1,10 +1,10 @@
 #include "reports/report/output_dir.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <fstream>
 
+#include "common/output_folder.hpp"
 #include "reports/report/html.hpp"
 
 namespace leakbench::report {
@@ -39,46 +39,16 @@ std::string not_a_report(const fs::path& dir) {
 void write_report(const fs::path& out, const files& f) {
   const fs::path dir = fs::absolute(out).lexically_normal();
   const fs::path target = dir.has_filename() ? dir : dir.parent_path();
-  const fs::path parent = target.parent_path();
   const auto fail = [&](const std::string& why) {
     return output_error(fmt::format("{}: cannot write the report: {}", out.string(), why));
   };
   std::error_code ec;
-  if (fs::exists(target, ec)) {
-    if (!fs::is_directory(target, ec)) throw fail("it exists and is not a folder");
-    if (const auto why = not_a_report(target); !why.empty()) throw fail(why);
-  }
-  fs::create_directories(parent, ec);
+  fs::create_directories(target.parent_path(), ec);  // --out a/b/report makes a/b
   if (ec) throw fail(ec.message());
-  const std::string name = target.filename().string();
-  const auto pid = ::getpid();
-  const fs::path staging = parent / fmt::format(".{}.tmp-{}", name, pid);
-  fs::remove_all(staging, ec);
-  if (!fs::create_directory(staging, ec) || ec) {
-    throw fail(ec ? ec.message() : "cannot create a folder beside it");
-  }
   try {
-    for (const auto& [file_name, content] : f) {
-      std::ofstream file(staging / file_name, std::ios::binary | std::ios::trunc);
-      file.write(content.data(), static_cast<std::streamsize>(content.size()));
-      file.flush();
-      if (!file) throw fail(fmt::format("writing {} failed", file_name));
-    }
-    const fs::path old = parent / fmt::format(".{}.old-{}", name, pid);
-    const bool replacing = fs::exists(target);
-    if (replacing) {
-      fs::rename(target, old, ec);
-      if (ec) throw fail(ec.message());
-    }
-    fs::rename(staging, target, ec);
-    if (ec) {
-      if (replacing) fs::rename(old, target);  // put the previous report back
-      throw fail(ec.message());
-    }
-    if (replacing) fs::remove_all(old, ec);
-  } catch (...) {
-    fs::remove_all(staging, ec);
-    throw;
+    common::write_folder(target, f, not_a_report);
+  } catch (const common::output_error& e) {
+    throw fail(e.reason());
   }
 }
 

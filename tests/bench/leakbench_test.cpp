@@ -607,6 +607,25 @@ TEST_F(leakbench_run, a_file_too_large_to_write_leaves_the_previous_one_whole) {
   }
 }
 
+TEST_F(leakbench_run, a_benchmark_out_that_is_a_symlink_is_written_through_and_stays_a_link) {
+  // out.json -> runs/2026-12-07.json, as a CI keeps its history: the run lands in the target.
+  fs::create_directories(dir_.path() / "runs");
+  std::ofstream(dir_.path() / "runs/2026-12-07.json") << R"({"benchmarks": []})";
+  fs::create_symlink("runs/2026-12-07.json", dir_.path() / "out.json");
+  leakbench::test::leakbench_process p(
+      {"--payload=64KiB", "--retries=3", "--benchmark_filter=Single/fixed"}, dir_.path(), {},
+      /*keep_out=*/true);
+  const auto r = p.wait();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(dir_.path() / "out.json"));
+  EXPECT_EQ(fs::read_symlink(dir_.path() / "out.json"), "runs/2026-12-07.json");
+  const auto target = json::parse(slurp(dir_.path() / "runs/2026-12-07.json"), nullptr, false);
+  ASSERT_FALSE(target.is_discarded());
+  const auto benches = by_name(target);
+  EXPECT_EQ(benches.size(), 1u) << target.dump();
+  EXPECT_EQ(benches.count("Single/fixed"), 1u) << target.dump();
+}
+
 TEST_F(leakbench_run, a_filter_matching_nothing_says_so_once_and_keeps_the_previous_json) {
   const std::string previous = R"({"benchmarks": []})";
   std::ofstream(dir_.path() / "out.json") << previous;

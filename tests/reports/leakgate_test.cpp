@@ -1,7 +1,10 @@
 // leakgate as a CI pipeline runs it: exit codes, one line per bad input, the exports on disk;
 // and the gate on a real leakbench run, with and without an injected leak.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -169,9 +172,50 @@ TEST_F(leakgate, writes_every_export_and_only_whole_files) {
   }
   std::size_t leftovers = 0;
   for (const auto& e : fs::directory_iterator(dir_.path())) {
-    leftovers += e.path().filename().string().find(".tmp.") != std::string::npos;
+    const auto name = e.path().filename().string();  // a temporary file is hidden, or was .tmp.
+    leftovers += name.starts_with(".") || name.find(".tmp") != std::string::npos;
   }
   EXPECT_EQ(leftovers, 0u);
+}
+
+TEST_F(leakgate, an_export_to_a_symlink_or_a_fifo_is_written_through_not_replaced) {
+  const auto plain = gate({run("clean.json"), "--markdown", file("plain.md")});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const std::string markdown = lt::slurp(file("plain.md"));
+  ASSERT_GT(markdown.size(), 100u);
+
+  // gate.md -> history/gate.md: the target gets the summary, the link stays a link.
+  fs::create_directories(file("history"));
+  std::ofstream(file("history/gate.md")) << "old";
+  fs::create_symlink("history/gate.md", file("gate.md"));
+  const auto linked = gate({run("clean.json"), "--markdown", file("gate.md")});
+  ASSERT_EQ(linked.exit_code, 0) << linked.err;
+  EXPECT_TRUE(fs::is_symlink(file("gate.md")));
+  EXPECT_EQ(lt::slurp(file("history/gate.md")), markdown);
+
+  // A FIFO, as /dev/stdout piped would be: written into, still a FIFO. The test holds the read
+  // end open (without blocking), so leakgate's open does not wait; the summary fits the pipe.
+  ASSERT_EQ(::mkfifo(file("fifo").c_str(), 0600), 0);
+  const int reader = ::open(file("fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  const auto piped = gate({run("clean.json"), "--markdown", file("fifo")});
+  EXPECT_EQ(piped.exit_code, 0) << piped.err;
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(reader, buf, sizeof(buf))) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
+  ::close(reader);
+  EXPECT_EQ(got, markdown);
+  struct stat st {};
+  ASSERT_EQ(::lstat(file("fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    left.push_back(e.path().filename().string());
+  }
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"fifo", "gate.md", "history", "plain.md", "stderr.txt",
+                                            "stdout.txt"}));
 }
 
 TEST_F(leakgate, bad_input_is_one_line_and_exit_code_2) {
@@ -204,7 +248,7 @@ TEST_F(leakgate, bad_input_is_one_line_and_exit_code_2) {
       {{run("clean.json"), "--frobnicate"}, "--frobnicate"},
       {{}, "RESULTS is required"},
       {{run("clean.json"), "--junit", "/nonexistent/dir/gate.xml"},
-       "/nonexistent/dir/gate.xml: cannot write"},
+       "cannot write /nonexistent/dir/gate.xml: No such file or directory"},
   };
   for (const auto& [args, says] : cases) {
     const auto r = gate(args);

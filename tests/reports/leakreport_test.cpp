@@ -57,6 +57,28 @@ TEST_F(leakreport, writes_a_report_and_its_files) {
   EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
+TEST_F(leakreport, an_out_that_is_a_symlink_to_a_folder_is_written_through_and_stays_a_link) {
+  // site/latest -> 2026-12-07: a previous report there is replaced in place, the link kept.
+  const auto first = report({run("single_only.json"), "--out", path("site/2026-12-07")});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::string before = lt::slurp(path("site/2026-12-07/index.html"));
+  fs::create_symlink("2026-12-07", path("site/latest"));
+  const auto r = report({run("clean.json"), "--out", path("site/latest")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(path("site/latest")));
+  EXPECT_EQ(fs::read_symlink(path("site/latest")), "2026-12-07");
+  const std::string after = lt::slurp(path("site/2026-12-07/index.html"));
+  EXPECT_GT(after.size(), 500u);
+  EXPECT_NE(after, before) << "the new report, not the previous one";
+  std::vector<std::string> site;
+  for (const auto& e : fs::directory_iterator(path("site"))) {
+    site.push_back(e.path().filename().string());
+  }
+  std::sort(site.begin(), site.end());
+  EXPECT_EQ(site, (std::vector<std::string>{"2026-12-07", "latest"})) << "no staging folder";
+  EXPECT_EQ(leftovers(), std::vector<std::string>{"site"});
+}
+
 TEST_F(leakreport, bad_input_is_one_line_exit_code_2_and_no_partial_report) {
   fs::create_directories(path("empty_series"));
   std::ofstream(path("empty.json")) << R"({"context": {}, "benchmarks": []})";
