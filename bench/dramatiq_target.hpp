@@ -45,6 +45,8 @@ class dramatiq_target final : public target {
                  const options& opts) override;
 
   const std::vector<variant_info>& info() const { return info_; }
+  /// Empties and removes `queue` through Dramatiq's API (`--flush`): what a killed worker left.
+  void flush_queue(const variant_info& v, const std::string& queue, const options& opts) const;
   const std::string& python() const { return python_; }
   /// Why that interpreter: "given by --python", "python3 on PATH imports redis and dramatiq", ...
   const std::string& python_reason() const { return python_reason_; }

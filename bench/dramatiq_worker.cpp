@@ -60,7 +60,10 @@ bool dramatiq_worker::pump(std::chrono::milliseconds timeout) {
         err_ += buf[i];
         continue;
       }
-      if (!err_.empty()) last_.push_back(std::move(err_));
+      if (!err_.empty()) {
+        last_.push_back(std::move(err_));
+        ++err_lines_;
+      }
       err_.clear();
       if (last_.size() > k_kept_lines) last_.pop_front();
     }
@@ -74,10 +77,7 @@ bool dramatiq_worker::pump(std::chrono::milliseconds timeout) {
 }
 
 std::string dramatiq_worker::ended(int status) {
-  pump(std::chrono::milliseconds(0));
-  std::string words;
-  for (const auto& l : last_) words += (words.empty() ? "" : " | ") + l;
-  if (!err_.empty()) words += (words.empty() ? "" : " | ") + err_;
+  const std::string words = last_stderr();
   return fmt::format("the worker {}{}", child_process::describe(status),
                      words.empty() ? "" : "; its last words: " + words);
 }
@@ -88,23 +88,33 @@ void dramatiq_worker::check_alive() {
   if (auto status = process_.poll()) throw worker_error(ended(*status));
 }
 
-nlohmann::json dramatiq_worker::next_event(std::chrono::milliseconds timeout) {
-  const auto deadline = clock::now() + timeout;
+std::size_t dramatiq_worker::stderr_lines() {
+  pump(std::chrono::milliseconds(0));
+  return err_lines_;
+}
+
+std::string dramatiq_worker::last_stderr(std::size_t since) {
+  pump(std::chrono::milliseconds(0));
+  std::string words;
+  const std::size_t first = err_lines_ - last_.size();  // the index of last_.front()
+  for (std::size_t i = 0; i < last_.size(); ++i) {
+    if (first + i >= since) words += (words.empty() ? "" : " | ") + last_[i];
+  }
+  if (!err_.empty()) words += (words.empty() ? "" : " | ") + err_;
+  return words;
+}
+
+std::optional<nlohmann::json> dramatiq_worker::next_line(clock::time_point deadline) {
   for (;;) {
     if (const auto nl = out_.find('\n'); nl != std::string::npos) {
       const std::string line = out_.substr(0, nl);
       out_.erase(0, nl + 1);
-      nlohmann::json event;
-      try {
-        event = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception&) {
+      nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_object()) {
         throw worker_error(
             fmt::format("the worker wrote something that is not JSON: {}", line.substr(0, 200)));
       }
-      if (event.value("event", "") == "error") {
-        throw worker_error(fmt::format("the worker says: {}", event.value("reason", line)));
-      }
-      return event;
+      return parsed;
     }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
@@ -112,13 +122,36 @@ nlohmann::json dramatiq_worker::next_event(std::chrono::milliseconds timeout) {
       if (auto status = out_closed_ ? std::optional(process_.wait()) : process_.poll()) {
         throw worker_error(ended(*status));
       }
-      unresponsive_ = true;
-      throw worker_error(
-          fmt::format("the worker did not answer within {:.1f} s (--attempt_timeout)",
-                      static_cast<double>(timeout.count()) / 1000.0));
+      return std::nullopt;
     }
     pump(std::min(left, std::chrono::milliseconds(100)));
   }
+}
+
+std::optional<nlohmann::json> dramatiq_worker::wait_event(clock::time_point deadline) {
+  if (!events_.empty()) {
+    auto e = std::move(events_.front());
+    events_.pop_front();
+    return e;
+  }
+  for (;;) {
+    auto line = next_line(deadline);
+    if (!line) return std::nullopt;
+    if (line->contains("event")) {
+      if (line->value("event", "") == "error") {
+        throw worker_error(fmt::format("the worker says: {}", line->value("reason", line->dump())));
+      }
+      return line;
+    }
+    throw worker_error(fmt::format("the worker replied to no command: {}", line->dump()));
+  }
+}
+
+nlohmann::json dramatiq_worker::next_event(std::chrono::milliseconds timeout) {
+  if (auto e = wait_event(clock::now() + timeout)) return *e;
+  unresponsive_ = true;
+  throw worker_error(fmt::format("the worker did not answer within {:.1f} s (--attempt_timeout)",
+                                 static_cast<double>(timeout.count()) / 1000.0));
 }
 
 nlohmann::json dramatiq_worker::command(const std::string& command,
@@ -130,7 +163,31 @@ nlohmann::json dramatiq_worker::command(const std::string& command,
     if (n <= 0) throw worker_error(ended(process_.wait()));  // EPIPE: it is gone
     at += static_cast<std::size_t>(n);
   }
-  return next_event(timeout);
+  const std::string name = command.substr(0, command.find(' '));
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    auto got = next_line(deadline);
+    if (!got) {
+      unresponsive_ = true;
+      throw worker_error(
+          fmt::format("the worker did not answer {} within {:.1f} s "
+                      "(--attempt_timeout)",
+                      name, static_cast<double>(timeout.count()) / 1000.0));
+    }
+    if (got->contains("event")) {
+      if (got->value("event", "") == "error") {
+        throw worker_error(fmt::format("the worker says: {}", got->value("reason", got->dump())));
+      }
+      events_.push_back(std::move(*got));
+      continue;
+    }
+    const std::string reply = got->value("reply", "");
+    if (reply == name) return *got;
+    if (reply == "error" && got->value("command", "") == name) {
+      throw worker_error(fmt::format("the worker says: {}", got->value("reason", got->dump())));
+    }
+    throw worker_error(fmt::format("the worker answered {} with: {}", name, got->dump()));
+  }
 }
 
 void dramatiq_worker::stop(std::chrono::milliseconds grace) {

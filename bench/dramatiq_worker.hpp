@@ -39,11 +39,22 @@ class dramatiq_worker {
   dramatiq_worker& operator=(const dramatiq_worker&) = delete;
 
   pid_t pid() const { return process_.pid(); }
-  /// The next JSON line within `timeout`; throws worker_error if the worker ends first (with its
-  /// exit status and last stderr lines), sends an error line, or stays silent.
+  /// The next event line (`{"event": ...}`) within `timeout`; throws worker_error if the worker
+  /// ends first (with its exit status and last stderr lines), sends an `error` event, or stays
+  /// silent (it is then killed when the object goes).
   nlohmann::json next_event(std::chrono::milliseconds timeout);
-  /// Sends `command` and returns its reply (an `error` reply throws worker_error).
+  /// The next event if one comes before `deadline`, else nothing; throws as next_event does
+  /// but for the silence.
+  std::optional<nlohmann::json> wait_event(std::chrono::steady_clock::time_point deadline);
+  /// Sends `command` (a line) and returns its reply (`{"reply": <first word>, ...}`); events
+  /// that come before it are kept for next_event, in order. An `error` reply throws
+  /// worker_error; so does silence past `timeout`.
   nlohmann::json command(const std::string& command, std::chrono::milliseconds timeout);
+  /// How many lines the worker has written on stderr so far: a mark for last_stderr.
+  std::size_t stderr_lines();
+  /// The last lines (at most 6) the worker wrote on stderr, from line `since` on, joined by
+  /// " | "; "" if none.
+  std::string last_stderr(std::size_t since = 0);
   /// Drains stderr and checks the worker still runs; throws worker_error if it has ended.
   void check_alive();
   /// `stop`, then waits up to `grace` for the exit, then kills it.
@@ -60,11 +71,16 @@ class dramatiq_worker {
  private:
   /// Reads what is there on stdout and stderr within `timeout`; false on stdout's end.
   bool pump(std::chrono::milliseconds timeout);
+  /// The next line as JSON before `deadline` (nothing at it); throws worker_error if the
+  /// worker ended or wrote something that is not JSON.
+  std::optional<nlohmann::json> next_line(std::chrono::steady_clock::time_point deadline);
 
   child_process process_;
-  std::string out_;               // stdout not yet split into lines
-  std::string err_;               // the current stderr line
-  std::deque<std::string> last_;  // the last stderr lines
+  std::string out_;                    // stdout not yet split into lines
+  std::deque<nlohmann::json> events_;  // events read while waiting for a reply
+  std::string err_;                    // the current stderr line
+  std::deque<std::string> last_;       // the last stderr lines
+  std::size_t err_lines_ = 0;          // stderr lines seen in all
   bool out_closed_ = false;
   bool unresponsive_ = false;  // an answer timed out: killed at once when the object goes
 };

@@ -7,7 +7,6 @@ page: the bytes are resident, and RSS sees them (``bytes(n)`` comes from
 ``calloc`` and would stay unmapped until written).
 """
 
-import itertools
 import threading
 import weakref
 
@@ -16,7 +15,8 @@ import weakref
 # on the event loop's thread and counted on the main one: the lock keeps an
 # insertion from changing the mapping while it is iterated.
 _alive = weakref.WeakValueDictionary()
-_serials = itertools.count()
+_next_serial = 0
+_round = []  # weak references to the blocks made since start_round()
 _alive_lock = threading.Lock()
 
 
@@ -24,13 +24,30 @@ class Payload(bytearray):
     """``size`` zero bytes, resident."""
 
     def __init__(self, size):
+        global _next_serial
         super().__init__(size)
         with _alive_lock:
-            _alive[next(_serials)] = self
+            _alive[_next_serial] = self
+            _next_serial += 1
+            _round.append(weakref.ref(self))
 
 
 def alive():
     """How many payload blocks are alive, and their bytes: ``(count, bytes)``."""
     with _alive_lock:
         sizes = [len(block) for block in _alive.values()]
+    return len(sizes), sum(sizes)
+
+
+
+def start_round():
+    """Starts counting the blocks of a new round of attempts (see :func:`alive_in_round`)."""
+    with _alive_lock:
+        _round.clear()
+
+
+def alive_in_round():
+    """The blocks made since :func:`start_round` that are still alive: ``(count, bytes)``."""
+    with _alive_lock:
+        sizes = [len(block) for block in (ref() for ref in _round) if block is not None]
     return len(sizes), sum(sizes)

@@ -200,7 +200,9 @@ TEST_F(real_worker, an_attempt_that_never_ends_fails_its_benchmark_at_the_attemp
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto benches = lt::by_name(r.report);
   ASSERT_EQ(benches.size(), 1u);
-  EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("did not finish within 2 s"),
+  EXPECT_NE(benches.at("Single/leaky")
+                .value("error_message", "")
+                .find("no outcome for 1 of 1 messages within 2 s (--attempt_timeout)"),
             std::string::npos)
       << benches.at("Single/leaky").dump();
   EXPECT_FALSE(lt::still_running(workers[0])) << "the stopped worker was killed";
@@ -223,8 +225,12 @@ TEST_F(real_worker, sigint_mid_run_completes_the_json_and_leaves_no_key_or_proce
   EXPECT_NE(benches.at("Single/leaky").value("error_message", "").find("interrupted by SIGINT"),
             std::string::npos);
   EXPECT_FALSE(lt::still_running(workers[0]));
+  // The worker flushed its queue through Dramatiq's API on the way out; Dramatiq's heartbeat
+  // of the namespace is all that is left (docs/dramatiq.md).
   auto c = server.connect();
-  EXPECT_TRUE(c.command({"KEYS", "leakbench:*"}).elements.empty());
+  std::vector<std::string> keys;
+  for (const auto& k : c.command({"KEYS", "*"}).elements) keys.push_back(k.str);
+  EXPECT_EQ(keys, std::vector<std::string>{"leakbench-dramatiq:__heartbeats__"});
 }
 
 TEST_F(real_worker, a_killed_leakbench_takes_its_worker_and_its_redis_server_along) {
