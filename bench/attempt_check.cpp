@@ -18,8 +18,7 @@ std::string attempt_failure(const attempt_expectation& expected, const nlohmann:
     return "Dramatiq settled the message without processing or skipping it";
   }
   if (outcome != "failed" && outcome != "succeeded") {
-    return fmt::format("the worker reported an outcome leakbench does not know: {}",
-                       event.dump());
+    return fmt::format("the worker reported an outcome leakbench does not know: {}", event.dump());
   }
   if (event.contains("check_error")) {
     return fmt::format("the worker could not check the attempt: {}",
@@ -41,9 +40,10 @@ std::string attempt_failure(const attempt_expectation& expected, const nlohmann:
                        raised, scenario);
   }
   if (expected.fails && !event.value("own_message", false)) {
-    return fmt::format("{} did not come from this message's attempt (its actor's frames did not "
-                       "receive this message's token)",
-                       raised);
+    return fmt::format(
+        "{} did not come from this message's attempt (its actor's frames did not "
+        "receive this message's token)",
+        raised);
   }
   const std::int64_t held = event.value("held_bytes", std::int64_t{-1});
   const std::int64_t needed = expected.held_bytes(payload);

@@ -15,7 +15,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -62,7 +63,8 @@ std::vector<attempt_expectation> parse_attempt_table(std::string_view doc) {
     if (++line_no <= 2) continue;  // the header and its rule
     const auto c = cells(line);
     if (c.size() != 4 || c[0].empty()) {
-      throw std::invalid_argument(fmt::format("attempts table: a row of 4 cells expected: {}", line));
+      throw std::invalid_argument(
+          fmt::format("attempts table: a row of 4 cells expected: {}", line));
     }
     attempt_expectation e;
     e.scenario = c[0];
@@ -78,7 +80,8 @@ std::vector<attempt_expectation> parse_attempt_table(std::string_view doc) {
     const auto slash = c[3].find('/');
     e.held_num = number(c[3].substr(0, slash), line);
     if (slash != std::string_view::npos) e.held_den = number(c[3].substr(slash + 1), line);
-    if (e.held_den == 0) throw std::invalid_argument(fmt::format("attempts table: /0 in: {}", line));
+    if (e.held_den == 0)
+      throw std::invalid_argument(fmt::format("attempts table: /0 in: {}", line));
     rows.push_back(std::move(e));
   }
   if (rows.empty()) throw std::invalid_argument("attempts table: no rows");

@@ -10,8 +10,8 @@ namespace leakbench::bench {
 /// What one scenario's attempt must do in a real worker: a row of docs/attempts.md.
 struct attempt_expectation {
   std::string scenario;
-  bool fails = true;       ///< false: the actor returns
-  std::string exception;   ///< the type it raises (`__qualname__`); empty if it succeeds
+  bool fails = true;      ///< false: the actor returns
+  std::string exception;  ///< the type it raises (`__qualname__`); empty if it succeeds
   std::int64_t held_num = 0, held_den = 1;  ///< payloads alive at after_process_message
 
   /// The bytes that must be alive at after_process_message, for payload `p`.

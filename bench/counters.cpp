@@ -88,6 +88,12 @@ std::optional<std::string> set_counters(benchmark::State& state, const run_recor
   c["retries"] = static_cast<double>(rec.done);
   c["payload"] = bytes(static_cast<double>(opts.scenario.payload));
   c["ceiling_hit"] = rec.ceiling_hit ? 1 : 0;
+  if (rec.outcomes) {  // a real worker's attempts, whatever their outcome, and the app's sends
+    c["attempts_failed"] = static_cast<double>(rec.outcomes->failed);
+    c["attempts_succeeded"] = static_cast<double>(rec.outcomes->succeeded);
+    c["attempts_skipped"] = static_cast<double>(rec.outcomes->skipped);
+    c["app_enqueued"] = static_cast<double>(rec.outcomes->enqueued_elsewhere);
+  }
   c["harness_time_per_retry"] =
       rec.done == 0 ? 0.0 : rec.harness_seconds / static_cast<double>(rec.done);
   std::string label = retention_label(rec);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -30,57 +31,75 @@ using std::chrono::milliseconds;
 
 constexpr auto k_poll = milliseconds(1);
 
-/// `program` as PATH finds it, for messages; the name itself if it is not found.
-std::string on_path(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::string_view rest = path != nullptr ? path : "";
-  while (!rest.empty()) {
-    const auto colon = rest.find(':');
-    const std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
-  }
-  return program;
+/// The worker's threads by system thread id: their Python names (from its `threads` reply or
+/// `ready` event).
+using thread_map = std::map<int, std::string>;
+
+thread_map thread_names(const nlohmann::json& names) {
+  thread_map out;
+  for (const auto& [tid, name] : names.items()) out[std::stoi(tid)] = name.get<std::string>();
+  return out;
 }
 
-/// Empty if `python` imports `modules`; else why not, in a few words.
-std::string cannot_import(const std::string& python, const std::string& modules) {
-  try {
-    spawn_options so;
-    so.argv = {python, "-c", "import " + modules};
-    so.pipe_stderr = true;
-    child_process child(so);
-    const std::string err = read_all(child.stderr_fd());
-    const int status = child.wait();
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-    const auto last = err.find_last_not_of('\n');
-    const auto line_start = err.rfind('\n', last);
-    std::string last_line = err.substr(line_start == std::string::npos ? 0 : line_start + 1,
-                                       last == std::string::npos ? 0 : last - line_start);
-    return last_line.empty() ? child_process::describe(status) : last_line;
-  } catch (const std::system_error& e) {
-    return e.code().message();
+/// The thread ids among `names` whose name --ignore_threads gives.
+std::vector<int> ignored(const thread_map& names, const std::vector<std::string>& ignore) {
+  std::vector<int> out;
+  for (const auto& [tid, name] : names) {
+    if (std::find(ignore.begin(), ignore.end(), name) != ignore.end()) out.push_back(tid);
   }
+  return out;
 }
 
-/// Waits until every thread of `pid` is asleep on two reads `k_poll` apart, draining the
-/// worker's stderr meanwhile; false at the deadline.
-bool wait_quiescent(dramatiq_worker& w, int pid, clock::time_point deadline) {
+/// Waits until every thread of the worker but the ignored ones is asleep on two reads `k_poll`
+/// apart, draining its stderr meanwhile. At the deadline, throws worker_error naming the
+/// threads still running (their Python names, asked of the worker) and `what` it waited for.
+void wait_quiescent(dramatiq_worker& w, clock::time_point deadline, const options& opts,
+                    std::vector<int>& ignore, std::string_view what) {
   bool once = false;
+  bool refreshed = opts.ignore_threads.empty();
+  const auto started = clock::now();
   for (;;) {
     w.check_alive();
-    const auto states = lm::read_thread_states(pid);
+    const auto states = lm::read_thread_states(w.pid(), ignore);
     if (!states) w.check_alive();  // gone: say how
     if (states && states->asleep()) {
-      if (once) return true;
+      if (once) return;
       once = true;
     } else {
       once = false;
     }
-    if (clock::now() > deadline) return false;
+    // A thread the app started after start-up may be one to ignore: look its name up once.
+    if (!refreshed && clock::now() - started > std::chrono::seconds(1)) {
+      refreshed = true;
+      const auto names = thread_names(w.command("threads", opts.attempt_timeout).at("threads"));
+      ignore = ignored(names, opts.ignore_threads);
+      continue;
+    }
+    if (clock::now() > deadline) {
+      const auto names = thread_names(w.command("threads", opts.attempt_timeout).at("threads"));
+      std::string busy;
+      for (const int tid : states ? states->busy : std::vector<int>{}) {
+        const auto it = names.find(tid);
+        busy += fmt::format("{}{} (thread {})", busy.empty() ? "" : ", ",
+                            it == names.end() ? std::string("a thread Python does not know")
+                                              : "'" + it->second + "'",
+                            tid);
+      }
+      throw worker_error(fmt::format(
+          "the worker did not fall quiet {} within {} s (--attempt_timeout): still running: {}; "
+          "--ignore_threads=NAME leaves out a thread that never sleeps",
+          what, opts.attempt_timeout.count(), busy.empty() ? "none found" : busy));
+    }
     std::this_thread::sleep_for(k_poll);
   }
+}
+
+/// The threads of a message benchmark's worker: 1 unless --concurrency was given.
+std::size_t message_threads(const options& opts) {
+  const bool given = std::any_of(opts.given.begin(), opts.given.end(), [](const std::string& a) {
+    return a.starts_with("--concurrency=");
+  });
+  return given ? opts.scenario.concurrency : 1;
 }
 
 /// A queue of leakbench's own for one benchmark: `leakbench_` and 16 random hex digits.
@@ -95,86 +114,7 @@ std::string gc_mode(const options& opts) {
   return opts.gc.every > 0 ? "every" : "off";
 }
 
-/// The private folder, or setup_error 4 saying why there is none.
-private_dir make_private_dir() {
-  try {
-    return private_dir();
-  } catch (const std::system_error& e) {
-    throw setup_error(4, e.what());
-  }
-}
-
 }  // namespace
-
-// Every wait below follows --attempt_timeout: a worker stopped while it starts fails as soon
-// as one that hangs mid-run would. dir_ is a member: a constructor that throws removes it.
-dramatiq_target::dramatiq_target(const options& opts) : dir_(make_private_dir()) {
-  const auto scripts = dir_.path() / "worker";
-  std::filesystem::create_directories(scripts);
-  for (const auto& f : worker_files()) {
-    std::ofstream out(scripts / std::string(f.name));
-    out << f.text;
-    if (!out) throw setup_error(4, fmt::format("cannot write {}", (scripts / f.name).string()));
-  }
-  const bool needs_installed = std::any_of(opts.dramatiq.begin(), opts.dramatiq.end(),
-                                           [](const auto& v) { return v.dir.empty(); });
-  const std::string modules = needs_installed ? "redis, dramatiq" : "redis";
-  if (opts.python) {
-    python_ = *opts.python;
-    python_reason_ = "given by --python";
-  } else {
-    std::string why_not;
-    for (const std::string& candidate : {std::string("python3"), std::string("/usr/bin/python3")}) {
-      const std::string where = on_path(candidate);
-      const std::string reason = cannot_import(where, modules);
-      if (reason.empty()) {
-        python_ = where;
-        python_reason_ = fmt::format(
-            "{}{} imports {}", why_not,
-            candidate == "python3" ? "python3 on PATH (" + where + ")" : where, modules);
-        break;
-      }
-      why_not += fmt::format("{} cannot import {} ({}); ",
-                             candidate == "python3" ? "python3 on PATH (" + where + ")" : where,
-                             modules, reason);
-    }
-    if (python_.empty()) {
-      throw setup_error(4, fmt::format("the worker cannot start: {}install python3-redis (and "
-                                       "dramatiq), or give --python=PATH",
-                                       why_not));
-    }
-  }
-  for (const auto& v : opts.dramatiq) {
-    if (!v.dir.empty() && !std::filesystem::is_directory(v.dir)) {
-      throw setup_error(
-          4, fmt::format("the worker cannot start: --dramatiq={}={}: no such directory", v.name,
-                         v.dir));
-    }
-    worker_launch probe{python_, scripts.string(), v.dir, {"--probe"}};
-    if (!v.dir.empty()) probe.args.insert(probe.args.end(), {"--expect-dir", v.dir});
-    try {
-      const auto p = dramatiq_worker::probe(probe, opts.attempt_timeout);
-      info_.push_back(
-          {v.name, v.dir, p.value("dramatiq_version", ""), p.value("dramatiq_file", ""),
-           p["dramatiq_commit"].is_string() ? p["dramatiq_commit"].get<std::string>() : "",
-           p.value("python_version", "")});
-    } catch (const std::exception& e) {  // worker_error, or the interpreter cannot run
-      throw setup_error(
-          4, fmt::format("the worker cannot start: variant {} ({}, python {}): {}", v.name,
-                         v.dir.empty() ? "installed" : v.dir, python_, e.what()));
-    }
-  }
-  if (opts.redis) {
-    url_ = opts.broker_url;
-  } else {
-    try {
-      redis_ = std::make_unique<private_redis>(dir_.path(), opts.attempt_timeout);
-    } catch (const std::exception& e) {
-      throw setup_error(3, e.what());
-    }
-    url_ = redis_->url();
-  }
-}
 
 dramatiq_target::~dramatiq_target() = default;  // the server stops before its folder goes
 
@@ -203,26 +143,36 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
       *std::find_if(info_.begin(), info_.end(), [&](const auto& i) { return i.name == variant; });
   const auto sc = entry.make();
   const auto& cfg = opts.scenario;
+  const auto message = std::find_if(opts.messages.begin(), opts.messages.end(),
+                                    [&](const app_message& m) { return m.name == entry.name; });
+  const bool is_message = message != opts.messages.end();
   const std::size_t per_round = sc->messages(cfg);
-  const nlohmann::json kwargs = {
-      {"payload", cfg.payload},
-      {"depth", cfg.depth},
-      {"chunk", std::clamp<std::size_t>(cfg.payload / 8, 1, std::size_t{1} << 20)}};
-  const attempt_expectation* expected = find_attempt(entry.name);
-  if (expected == nullptr) {  // docs/attempts.md lacks a row: a build's invariant
+  const attempt_expectation* expected = is_message ? nullptr : find_attempt(entry.name);
+  if (!is_message && expected == nullptr) {  // docs/attempts.md lacks a row: an invariant
     std::fprintf(stderr, "leakbench: docs/attempts.md has no row for %s\n", entry.name.c_str());
     std::abort();
   }
   const std::string queue = fresh_queue_name();
+  rec.outcomes.emplace();
   try {
-    worker_launch launch{
-        python_,
-        (dir_.path() / "worker").string(),
-        v.dir,
-        {"--url", url_, "--queue", queue, "--scenario", entry.name, "--kwargs", kwargs.dump(),
-         "--threads", std::to_string(per_round), "--gc", gc_mode(opts), "--worker-timeout",
-         std::to_string(opts.worker_timeout.count())}};
-    if (!v.dir.empty()) launch.args.insert(launch.args.end(), {"--expect-dir", v.dir});
+    std::vector<std::string> args = {"--queue",
+                                     queue,
+                                     "--gc",
+                                     gc_mode(opts),
+                                     "--worker-timeout",
+                                     std::to_string(opts.worker_timeout.count())};
+    if (is_message) {
+      args.insert(args.end(), {"--message-actor", message->actor, "--message-args", message->args,
+                               "--threads", std::to_string(message_threads(opts))});
+    } else {
+      const nlohmann::json kwargs = {
+          {"payload", cfg.payload},
+          {"depth", cfg.depth},
+          {"chunk", std::clamp<std::size_t>(cfg.payload / 8, 1, std::size_t{1} << 20)}};
+      args.insert(args.end(), {"--scenario", entry.name, "--kwargs", kwargs.dump(), "--threads",
+                               std::to_string(per_round)});
+    }
+    const worker_launch launch = launch_for(v, std::move(args));
     dramatiq_worker worker(launch);
     const auto ready = worker.next_event(opts.attempt_timeout);
     if (ready.value("event", "") != "ready") {
@@ -238,9 +188,9 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     rec.reserve(opts.retries);
     const auto start = clock::now();
     const auto sample = [&] { return lm::sample{clock::now() - start, rss.current()}; };
-    if (!wait_quiescent(worker, pid, clock::now() + opts.attempt_timeout)) {
-      throw worker_error("the worker never fell quiet after start-up");
-    }
+    std::vector<int> ignore = ignored(
+        thread_names(ready.value("thread_names", nlohmann::json::object())), opts.ignore_threads);
+    wait_quiescent(worker, clock::now() + opts.attempt_timeout, opts, ignore, "after start-up");
     rec.points.push_back(sample());
     if (peak_resettable) lm::reset_peak_rss(clear_refs.c_str());
     const auto allocated_per_round = sc->allocated_per_iteration(cfg);
@@ -253,7 +203,16 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
       deadline = clock::now() + opts.attempt_timeout;
       const auto timeout = std::chrono::duration_cast<milliseconds>(opts.attempt_timeout);
       const std::size_t said_before = worker.stderr_lines();  // what this attempt wrote after
-      const auto sent = worker.command(fmt::format("send {}", per_round), timeout).at("ids");
+      nlohmann::json sent;
+      try {
+        sent = worker.command(fmt::format("send {}", per_round), timeout).at("ids");
+      } catch (const worker_error& e) {
+        if (!worker.unresponsive()) throw;
+        throw worker_error(fmt::format(
+            "no outcome for {} of {} messages within {} s (--attempt_timeout): the worker did "
+            "not even answer that it sent them",
+            per_round, per_round, opts.attempt_timeout.count()));
+      }
       std::set<std::string> pending;
       for (const auto& id : sent) pending.insert(id.get<std::string>());
       while (!pending.empty()) {
@@ -270,6 +229,13 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
         if (pending.erase(event->value("id", "")) == 0) {
           throw worker_error(fmt::format("an attempt leakbench did not send: {}", event->dump()));
         }
+        auto& tally = *rec.outcomes;
+        const std::string outcome = event->value("outcome", "");
+        tally.failed += outcome == "failed" ? 1 : 0;
+        tally.succeeded += outcome == "succeeded" ? 1 : 0;
+        tally.skipped += outcome == "skipped" ? 1 : 0;
+        tally.enqueued_elsewhere += event->value("enqueued_elsewhere", std::size_t{0});
+        if (is_message) continue;  // an app's message counts whatever its outcome
         if (auto why = attempt_failure(*expected, *event, static_cast<std::int64_t>(cfg.payload));
             !why.empty()) {
           const std::string said = worker.last_stderr(said_before);
@@ -284,10 +250,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
       }
       // The worker hands the message back before it clears the exception: only once every
       // thread sleeps is the attempt over in memory too.
-      if (!wait_quiescent(worker, pid, deadline)) {
-        throw worker_error(
-            fmt::format("the worker did not fall quiet within {} s", opts.attempt_timeout.count()));
-      }
+      wait_quiescent(worker, deadline, opts, ignore, "after the attempt");
     };
     run_retries(rec, opts, allocated_per_round, fmt::format("{}/{}", entry.name, variant),
                 {.attempt = attempt, .settle = settle, .sample = sample});
@@ -313,21 +276,6 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
   // outlives leakbench, flush it through Dramatiq's API.
   if (rec.failure && opts.redis) flush_queue(v, queue, opts);
   return rec;
-}
-
-void dramatiq_target::flush_queue(const variant_info& v, const std::string& queue,
-                                  const options& opts) const {
-  worker_launch launch{python_,
-                       (dir_.path() / "worker").string(),
-                       v.dir,
-                       {"--flush", "--url", url_, "--queue", queue}};
-  try {
-    dramatiq_worker flusher(launch);
-    flusher.next_event(opts.attempt_timeout);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "leakbench: cannot flush queue %s on %s: %s\n", queue.c_str(),
-                 brokers::redis_url::mask(url_).c_str(), e.what());
-  }
 }
 
 }  // namespace leakbench::bench

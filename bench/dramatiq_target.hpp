@@ -2,10 +2,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench/dramatiq_worker.hpp"
 #include "bench/private_dir.hpp"
 #include "bench/private_redis.hpp"
 #include "bench/target.hpp"
@@ -23,11 +25,17 @@ class setup_error : public std::runtime_error {
 /// What a real worker variant turned out to be, from its probe.
 struct variant_info {
   std::string name;
-  std::string dir;  ///< as given; empty for `installed`
+  std::string dir;                 ///< --dramatiq's folder as given; empty otherwise
+  std::vector<std::string> paths;  ///< --variant's PYTHONPATH prefix
   std::string dramatiq_version;
   std::string dramatiq_file;
   std::string dramatiq_commit;  ///< empty when none can be found
   std::string python_version;
+  std::string broker_class;         ///< the broker's module.class
+  std::string broker_url;           ///< where it connects, password masked
+  std::string app_file;             ///< with --app: where the app's module was imported from
+  bool asyncio_added = false;       ///< with --app: leakbench added AsyncIO, which it lacked
+  std::vector<std::string> actors;  ///< with --app: the app's own actors
 };
 
 /// Real Dramatiq worker processes (scenarios/dramatiq/), one per benchmark, driven over Redis and
@@ -47,6 +55,8 @@ class dramatiq_target final : public target {
   const std::vector<variant_info>& info() const { return info_; }
   /// Empties and removes `queue` through Dramatiq's API (`--flush`): what a killed worker left.
   void flush_queue(const variant_info& v, const std::string& queue, const options& opts) const;
+  /// The app's spec, with --app.
+  const std::optional<std::string>& app() const { return app_; }
   const std::string& python() const { return python_; }
   /// Why that interpreter: "given by --python", "python3 on PATH imports redis and dramatiq", ...
   const std::string& python_reason() const { return python_reason_; }
@@ -54,7 +64,16 @@ class dramatiq_target final : public target {
   std::string worker_environment_summary() const;
 
  private:
+  /// How to start the worker (or its probe, or its flush) for `v` with `args`: the variant's
+  /// paths, its package's folder, and the app or leakbench's own broker.
+  worker_launch launch_for(const variant_info& v, std::vector<std::string> args) const;
+  /// Probes `v` (and the app in it) and adds it to info_; throws setup_error 3 or 4.
+  void probe_variant(const dramatiq_variant& v, const options& opts);
+  /// Every --message names an actor each variant's app declares; setup_error 2 if not.
+  void check_messages(const options& opts) const;
+
   private_dir dir_;  // the worker's Python, the socket; first, so that it goes last
+  std::optional<std::string> app_;
   std::string python_;
   std::string python_reason_;
   std::vector<variant_info> info_;

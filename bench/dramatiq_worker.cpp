@@ -27,7 +27,9 @@ spawn_options worker_spawn(const worker_launch& launch) {
 }  // namespace
 
 std::vector<std::string> worker_environment(const worker_launch& launch) {
-  std::string path = launch.package_dir.empty() ? "" : launch.package_dir + ":";
+  std::string path;
+  for (const auto& p : launch.paths) path += p + ":";
+  if (!launch.package_dir.empty()) path += launch.package_dir + ":";
   path += launch.script_dir;
   if (const char* user = std::getenv("PYTHONPATH"); user != nullptr && *user != '\0') {
     path += std::string(":") + user;
@@ -139,7 +141,8 @@ std::optional<nlohmann::json> dramatiq_worker::wait_event(clock::time_point dead
     if (!line) return std::nullopt;
     if (line->contains("event")) {
       if (line->value("event", "") == "error") {
-        throw worker_error(fmt::format("the worker says: {}", line->value("reason", line->dump())));
+        throw worker_error(fmt::format("the worker says: {}", line->value("reason", line->dump())),
+                           line->value("code", 0));
       }
       return line;
     }

@@ -13,10 +13,12 @@
 
 namespace leakbench::bench {
 
-/// A real worker that did not start, died or stopped answering; what() is one line.
+/// A real worker that did not start, died or stopped answering; what() is one line, `code`
+/// the exit code the worker's `error` event named (3 broker, 4 set-up), else 0.
 class worker_error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit worker_error(const std::string& what, int c = 0) : std::runtime_error(what), code(c) {}
+  int code = 0;
 };
 
 /// How to start a real worker (scenarios/dramatiq/leakbench_worker.py).
@@ -24,7 +26,8 @@ struct worker_launch {
   std::string python;       ///< the interpreter
   std::string script_dir;   ///< where leakbench_worker.py and its modules are
   std::string package_dir;  ///< where its `dramatiq` package is; empty: whatever Python imports
-  std::vector<std::string> args;  ///< the worker's own arguments
+  std::vector<std::string> args;   ///< the worker's own arguments
+  std::vector<std::string> paths;  ///< first on PYTHONPATH, before package_dir (--variant)
 };
 
 /// A real Dramatiq worker process: JSON lines on its stdout, one command per line on its stdin,
@@ -52,6 +55,8 @@ class dramatiq_worker {
   nlohmann::json command(const std::string& command, std::chrono::milliseconds timeout);
   /// How many lines the worker has written on stderr so far: a mark for last_stderr.
   std::size_t stderr_lines();
+  /// True once an answer timed out: the worker is hung or stopped.
+  bool unresponsive() const { return unresponsive_; }
   /// The last lines (at most 6) the worker wrote on stderr, from line `since` on, joined by
   /// " | "; "" if none.
   std::string last_stderr(std::size_t since = 0);

@@ -2,6 +2,7 @@
 // Benchmark benchmarks named <Scenario>/<variant>.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bench/app_message.hpp"
 #include "bench/console_reporter.hpp"
 #include "bench/dramatiq_target.hpp"
 #include "bench/gbench_flags.hpp"
@@ -185,6 +187,18 @@ int main(int argc, char** argv) {
         ctx.emplace(key("dir"), v.dir.empty() ? v.dramatiq_file : v.dir);
         ctx.emplace(key("commit"), v.dramatiq_commit);
         ctx.emplace(key("python"), v.python_version);
+        ctx.emplace(key("broker_class"), v.broker_class);
+        ctx.emplace(key("broker_url"), v.broker_url);
+        if (!v.paths.empty()) ctx.emplace(key("paths"), fmt::format("{}", fmt::join(v.paths, ":")));
+        if (opts.app) {
+          ctx.emplace(key("app"), *opts.app);
+          ctx.emplace(key("app_file"), v.app_file);
+          ctx.emplace(key("asyncio_added"), v.asyncio_added ? "yes" : "no");
+        }
+      }
+      if (opts.app) ctx.emplace("app", *opts.app);
+      for (const auto& m : opts.messages) {
+        ctx.emplace(fmt::format("message.{}", m.name), fmt::format("{} {}", m.actor, m.args));
       }
       variants = t->variants();
       target = std::move(t);
@@ -218,7 +232,8 @@ int main(int argc, char** argv) {
   ctx.emplace("attempt_timeout", std::to_string(opts.attempt_timeout.count()));
   for (const auto& [key, value] : ctx) benchmark::AddCustomContext(key, value);
 
-  const auto scenarios = leakbench::scenarios::all();
+  auto scenarios = leakbench::scenarios::all();
+  for (auto& m : lb::message_entries(opts)) scenarios.push_back(std::move(m));
   for (const auto& entry : scenarios) {
     for (const auto& v : variants) {
       auto* benchmark =

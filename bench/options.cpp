@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "harness/measure/rss.hpp"
 #include "harness/middleware/inject_leak.hpp"
@@ -26,6 +27,59 @@ std::uint64_t parse_count(std::string_view text, std::uint64_t min, std::uint64_
 
 constexpr std::string_view k_redis_urls =
     "redis://[[user]:password@]host[:port][/db] or unix://[[user]:password@]/path[?db=N]";
+
+/// A variant's name: letters, digits, '_', '-', '.', and not given before.
+void check_variant_name(const options& o, std::string_view name) {
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                                             "QRSTUVWXYZ0123456789_-.") != name.npos) {
+    throw usage_error(fmt::format("the name '{}' must be letters, digits, '_', '-' or '.'", name));
+  }
+  for (const auto& d : o.dramatiq) {
+    if (d.name == name) throw usage_error(fmt::format("the name '{}' is given twice", name));
+  }
+}
+
+/// --message=ACTOR[:JSON]: JSON an array (positional arguments) or {"args": [...], "kwargs":
+/// {...}}. The same actor again gets `#2`, `#3`... in its benchmark's name.
+app_message parse_message(const options& o, std::string_view v) {
+  const auto colon = v.find(':');
+  const std::string actor(v.substr(0, colon));
+  if (actor.empty()) throw usage_error("expected ACTOR or ACTOR:JSON, e.g. render_invoice:[17]");
+  nlohmann::json args = {{"args", nlohmann::json::array()}, {"kwargs", nlohmann::json::object()}};
+  if (colon != std::string_view::npos) {
+    const std::string_view text = v.substr(colon + 1);
+    if (text.empty()) {
+      throw usage_error(fmt::format(
+          "'{}:' is followed by no JSON: give {} alone, or {}:[...] or {}:{{\"args\": [...], "
+          "\"kwargs\": {{...}}}} (an actor's name cannot hold ':')",
+          actor, actor, actor, actor));
+    }
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    if (parsed.is_discarded()) {
+      throw usage_error(fmt::format("the arguments of {} are not JSON: {}", actor, text));
+    }
+    if (parsed.is_array()) {
+      args["args"] = parsed;
+    } else if (parsed.is_object()) {
+      for (const auto& [key, value] : parsed.items()) {
+        if ((key != "args" || !value.is_array()) && (key != "kwargs" || !value.is_object())) {
+          throw usage_error(fmt::format(
+              "the arguments of {}: an object takes \"args\" (an array) and \"kwargs\" (an "
+              "object) only, not \"{}\"",
+              actor, key));
+        }
+        args[key] = value;
+      }
+    } else {
+      throw usage_error(fmt::format(
+          "the arguments of {}: a JSON array, or an object with \"args\" and \"kwargs\"", actor));
+    }
+  }
+  const auto same = std::count_if(o.messages.begin(), o.messages.end(),
+                                  [&](const app_message& m) { return m.actor == actor; });
+  const std::string name = same == 0 ? actor : fmt::format("{}#{}", actor, same + 1);
+  return {name, actor, args.dump()};
+}
 
 struct flag {
   std::string_view name;
@@ -52,15 +106,47 @@ const std::vector<flag>& flags() {
          if (eq == std::string_view::npos || eq + 1 == v.size()) {
            throw usage_error("expected NAME=DIR, e.g. --dramatiq=fixed=/src/dramatiq");
          }
-         if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-                                                    "QRSTUVWXYZ0123456789_-.") != name.npos) {
+         check_variant_name(o, name);
+         o.dramatiq.push_back({std::string(name), std::string(v.substr(eq + 1)), {}});
+       }},
+      {"--variant",
+       [](options& o, std::string_view v) {
+         const auto eq = v.find('=');
+         const std::string_view name = v.substr(0, eq);
+         if (eq == std::string_view::npos || eq + 1 == v.size()) {
+           throw usage_error("expected NAME=PATH[:PATH...], e.g. --variant=pr=../shop-pr");
+         }
+         check_variant_name(o, name);
+         dramatiq_variant d{std::string(name), "", {}};
+         std::string_view rest = v.substr(eq + 1);
+         while (!rest.empty()) {
+           const auto colon = rest.find(':');
+           if (colon != 0) d.paths.emplace_back(rest.substr(0, colon));
+           rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
+         }
+         if (d.paths.empty()) throw usage_error("needs at least one path");
+         o.dramatiq.push_back(std::move(d));
+       }},
+      {"--app",
+       [](options& o, std::string_view v) {
+         if (v.empty() || v.front() == ',' || v.back() == ',') {
            throw usage_error(
-               fmt::format("the name '{}' must be letters, digits, '_', '-' or '.'", name));
+               "expected what `dramatiq` takes: module, module:broker or module:callable, then "
+               "extra modules, comma-separated, e.g. --app=shop.tasks");
          }
-         for (const auto& d : o.dramatiq) {
-           if (d.name == name) throw usage_error(fmt::format("the name '{}' is given twice", name));
+         o.app = std::string(v);
+       }},
+      {"--message",
+       [](options& o, std::string_view v) { o.messages.push_back(parse_message(o, v)); }},
+      {"--ignore_threads",
+       [](options& o, std::string_view v) {
+         std::string_view rest = v;
+         while (!rest.empty()) {
+           const auto comma = rest.find(',');
+           if (comma != 0) o.ignore_threads.emplace_back(rest.substr(0, comma));
+           rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
          }
-         o.dramatiq.push_back({std::string(name), std::string(v.substr(eq + 1))});
+         if (o.ignore_threads.empty()) throw usage_error("expected NAME[,NAME...]");
        }},
       {"--python",
        [](options& o, std::string_view v) {
@@ -164,6 +250,10 @@ std::string_view help_example(std::string_view name) {
       {"--attempt_timeout", "--attempt_timeout=120"},
       {"--target", "--target=dramatiq"},
       {"--dramatiq", "--dramatiq=fixed=/src/dramatiq"},
+      {"--variant", "--variant=pr=../shop-pr"},
+      {"--app", "--app=shop.tasks"},
+      {"--message", "--message=render_invoice:[17]"},
+      {"--ignore_threads", "--ignore_threads=profiler"},
       {"--python", "--python=/usr/bin/python3"},
       {"--worker_timeout_ms", "--worker_timeout_ms=100"},
       {"--console", "--console=gbench"}};
@@ -192,7 +282,8 @@ void check_target(options& o) {
           "--gc=python: CPython's own collector runs only in a real worker (--target=dramatiq); "
           "the model's is off or every:N");
     }
-    for (std::string_view flag : {"--dramatiq", "--python", "--worker_timeout_ms"}) {
+    for (std::string_view flag : {"--dramatiq", "--python", "--worker_timeout_ms", "--variant",
+                                  "--app", "--message", "--ignore_threads"}) {
       if (given(std::string(flag) + "=")) {
         throw usage_error(fmt::format("{}: only with --target=dramatiq", flag));
       }
@@ -208,8 +299,18 @@ void check_target(options& o) {
     throw usage_error(
         "--inject_leak: only with --target=model (a real worker is not ours to change)");
   }
-  if (o.dramatiq.empty()) o.dramatiq.push_back({"installed", ""});
-  if (o.broker == "memory") o.broker = "private redis-server";
+  if (!o.messages.empty() && !o.app) {
+    throw usage_error("--message: only with --app (the message goes to one of the app's actors)");
+  }
+  if (o.app && given("--broker=")) {
+    throw usage_error("--broker: not with --app: the app's own broker is the one measured");
+  }
+  if (o.dramatiq.empty()) o.dramatiq.push_back({"installed", "", {}});
+  if (o.app) {
+    o.broker = "the app's";
+  } else if (o.broker == "memory") {
+    o.broker = "private redis-server";
+  }
 }
 
 }  // namespace
@@ -345,6 +446,15 @@ leakbench flags:
                           Redis and measured from outside (docs/dramatiq.md)
   --dramatiq=NAME=DIR     a real worker variant NAME importing dramatiq from DIR; repeatable
                           (default: one variant, installed, with whatever Python imports)
+  --variant=NAME=PATH[:PATH...]  a real worker variant NAME whose worker has these paths first
+                          on PYTHONPATH (an app's checkout, a Dramatiq's); repeatable
+  --app=SPEC              a team's own Dramatiq app, as `dramatiq SPEC` takes it (module,
+                          module:broker, module:callable, extra modules after commas): its broker,
+                          its middleware, the scenarios' actors beside its own (docs/your-app.md)
+  --message=ACTOR[:JSON]  with --app: a benchmark sending the app's ACTOR these arguments (a
+                          JSON array, or {"args": [...], "kwargs": {...}}) every retry; repeatable
+  --ignore_threads=NAME[,NAME...]  threads of a real worker never waited on to fall asleep
+                          (an app's busy pollers; /proc/PID/task/*/comm names)
   --python=PATH           the real worker's interpreter (default: the first of python3 on PATH
                           and /usr/bin/python3 that imports redis, and dramatiq if needed)
   --worker_timeout_ms=N   Dramatiq's worker_timeout for real workers (default 1000)

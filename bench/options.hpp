@@ -32,15 +32,27 @@ enum class target_kind {
 /// (empty: whatever the interpreter imports, the variant `installed`).
 struct dramatiq_variant {
   std::string name;
-  std::string dir;
+  std::string dir;                 ///< --dramatiq=NAME=DIR: the folder holding `dramatiq`
+  std::vector<std::string> paths;  ///< --variant=NAME=PATH[:PATH...]: PYTHONPATH first
+};
+
+/// --message=ACTOR[:JSON]: one benchmark `<name>/<variant>` sending the app's actor these
+/// arguments on every retry.
+struct app_message {
+  std::string name;   ///< the benchmark's: the actor's, `#2`, `#3`... for the same actor again
+  std::string actor;  ///< as the app declares it
+  std::string args;   ///< {"args": [...], "kwargs": {...}}, compact JSON
 };
 
 /// leakbench's own flags (Google Benchmark's are parsed before these).
 struct options {
   target_kind target = target_kind::model;
-  std::vector<dramatiq_variant> dramatiq;  ///< --dramatiq=NAME=DIR, in order
-  std::optional<std::string> python;       ///< --python: the real worker's interpreter
-  bool python_gc = false;                  ///< --gc=python: CPython's collector as it is
+  std::vector<dramatiq_variant> dramatiq;   ///< --dramatiq=NAME=DIR and --variant, in order
+  std::optional<std::string> app;           ///< --app=SPEC: the team's app, its broker and actors
+  std::vector<app_message> messages;        ///< --message, in order
+  std::vector<std::string> ignore_threads;  ///< --ignore_threads: never waited on to sleep
+  std::optional<std::string> python;        ///< --python: the real worker's interpreter
+  bool python_gc = false;                   ///< --gc=python: CPython's collector as it is
   /// How long one attempt (one round) may take before the benchmark fails.
   std::chrono::seconds attempt_timeout{120};
   std::chrono::milliseconds worker_timeout{1000};  ///< Dramatiq's worker_timeout, real workers

@@ -10,6 +10,12 @@
 
 namespace leakbench::bench {
 
+/// How a real worker's attempts ended, and what the app's own code sent meanwhile.
+struct attempt_outcomes {
+  std::size_t failed = 0, succeeded = 0, skipped = 0;
+  std::size_t enqueued_elsewhere = 0;  ///< messages the actors' code sent to other queues
+};
+
 /// What one benchmark's run produced, wherever it ran (a child leakbench for the model, a real
 /// worker measured from outside): everything the counters, the label and the series come from.
 struct run_record {
@@ -23,7 +29,9 @@ struct run_record {
   std::int64_t reclaimed = 0;  ///< heap bytes the final collection freed
   std::vector<runtime::retention> retained;  ///< what the garbage held, by path
   std::int64_t peak_rss = 0;
-  std::optional<std::string> failure;  ///< why the benchmark failed, if it did
+  std::optional<std::string> failure;        ///< why the benchmark failed, if it did
+  std::optional<attempt_outcomes> outcomes;  ///< real workers only (not encoded: the model's
+                                             ///< records have none)
 
   /// Makes room for `retries` retries now: growing the vectors while sampling would show
   /// as RSS growing by a sample per retry.

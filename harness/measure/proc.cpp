@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
@@ -20,7 +22,7 @@ char state_of(std::string_view stat) {
 
 }  // namespace
 
-std::optional<thread_states> read_thread_states(int pid) {
+std::optional<thread_states> read_thread_states(int pid, const std::vector<int>& ignore) {
   const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
   std::error_code ec;
   std::filesystem::directory_iterator it(tasks, ec);
@@ -33,10 +35,18 @@ std::optional<thread_states> read_thread_states(int pid) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
     if (n <= 0) continue;
-    const char state = state_of(std::string_view(buf, static_cast<std::size_t>(n)));
+    const std::string_view stat(buf, static_cast<std::size_t>(n));
+    const char state = state_of(stat);
     if (state == 'Z' || state == 'X') return std::nullopt;  // exited, not yet reaped
+    int tid = 0;
+    const auto name = task.path().filename().string();
+    std::from_chars(name.data(), name.data() + name.size(), tid);
+    if (std::find(ignore.begin(), ignore.end(), tid) != ignore.end()) continue;
     ++out.threads;
-    if (state == 'R' || state == 'D') ++out.running;
+    if (state == 'R' || state == 'D') {
+      ++out.running;
+      out.busy.push_back(tid);
+    }
   }
   if (out.threads == 0) return std::nullopt;
   return out;

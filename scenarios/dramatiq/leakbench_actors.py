@@ -11,12 +11,17 @@ Every message carries the same keyword arguments, the knobs:
 ``chunk`` (Generator's chunk size, min(P/8, 1 MiB) and at least 1).  Each
 actor takes the ones it reads and ignores the rest.
 
-The actors declare themselves on Dramatiq's global broker: call
-``dramatiq.set_broker`` before importing this module.
+Importing this module declares nothing: :func:`declare` declares the
+actors on Dramatiq's global broker, under names and a queue of the
+worker's choosing (a team's app may have an actor named ``Single``).  The
+functions stay plain ``async def``s, so their frames read as before.
 """
+
+from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Callable
 
 import dramatiq
 
@@ -24,14 +29,32 @@ from leakbench_payload import Payload
 
 logger = logging.getLogger("leakbench.actors")
 
+_SCENARIOS: dict[str, Callable[..., Any]] = {}
 
-def scenario(name):
-    """Declares an actor as the scenario ``name``.
+
+def scenario(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Registers a function as the scenario ``name``'s actor."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _SCENARIOS[name] = fn
+        return fn
+
+    return register
+
+
+def declare(prefix: str, queue: str) -> dict[str, dramatiq.Actor]:
+    """Declares every scenario's actor as ``prefix + name`` on ``queue``; name -> actor.
 
     ``max_retries=0``: a failed attempt is dead-lettered at once, as
-    leakbench enqueues every attempt itself.
+    leakbench sends every attempt itself.
     """
-    return dramatiq.actor(actor_name=name, queue_name="default", max_retries=0)
+    return {name: dramatiq.actor(fn, actor_name=prefix + name, queue_name=queue, max_retries=0)
+            for name, fn in _SCENARIOS.items()}
+
+
+def names() -> list[str]:
+    """The scenarios, in their order."""
+    return list(_SCENARIOS)
 
 
 class Failure(Exception):

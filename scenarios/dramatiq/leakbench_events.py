@@ -20,6 +20,7 @@ import threading
 from typing import Any, Callable, Optional
 
 import dramatiq
+from dramatiq.common import q_name
 
 import leakbench_payload
 from leakbench_channel import Channel
@@ -66,12 +67,20 @@ class Attempts(dramatiq.Middleware):
         self._actors_file = actors_file
         self._lock = threading.Lock()
         self._outcomes: dict[str, dict[str, Any]] = {}
+        self._elsewhere = 0  # messages the app's code sent to other queues, not yet reported
         self._internal: dict[str, Callable[[dict[str, Any]], None]] = {}
 
     def watch(self, message_id: str, on_settled: Callable[[dict[str, Any]], None]) -> None:
         """Hands the outcome of ``message_id`` to ``on_settled`` instead of leakbench."""
         with self._lock:
             self._internal[message_id] = on_settled
+
+    def before_enqueue(self, broker: dramatiq.Broker, message: Any, delay: Any) -> None:
+        # What an actor's own code sends (.send(), pipelines, callbacks) goes to the app's
+        # queues: counted, reported with the next settled attempt.
+        if q_name(message.queue_name) != self._queue:
+            with self._lock:
+                self._elsewhere += 1
 
     def after_process_message(self, broker: dramatiq.Broker, message: Any, *,
                               result: Any = None,
@@ -118,10 +127,12 @@ class Attempts(dramatiq.Middleware):
         with self._lock:
             outcome = self._outcomes.pop(message.message_id, None)
             internal = self._internal.pop(message.message_id, None)
+            elsewhere, self._elsewhere = self._elsewhere, 0
         if outcome is None:  # settled without being processed or skipped
             outcome = {"id": message.message_id, "actor": message.actor_name,
                        "outcome": "unprocessed"}
         outcome["settled"] = how
+        outcome["enqueued_elsewhere"] = elsewhere
         if internal is not None:
             internal(outcome)
         else:

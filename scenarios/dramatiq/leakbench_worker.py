@@ -62,6 +62,8 @@ Commands, one a line on stdin, each answered by one reply:
   ``path_bytes``, ``types``) and ``unreached`` (``blocks``, ``bytes``:
   payload in the garbage that no retained exception reached), the totals of
   every ``collect`` and ``paths`` since start-up;
+- ``threads``: ``threads``, the Python threads' names by their system
+  thread id (the ``ready`` event has them too, as ``thread_names``);
 - ``stop``: the clean stop below (its reply is the ``stopped`` event);
 - anything else: ``{"reply": "error", "command": ..., "reason": ...}``,
   and the worker runs on.
@@ -106,26 +108,16 @@ _QUEUE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9._-]*")
 
 WARMUP_ACTOR = "leakbench_warm_up"
 
-EXIT_ERROR = 1
-EXIT_UNREACHABLE = 3
-EXIT_SETUP = 4
 
 
 class _Stop(BaseException):
     """A stop signal arrived during start-up."""
 
 
-class _Failed(Exception):
-    """Start-up failed: the reason, and the exit code."""
-
-    def __init__(self, reason, code, **fields):
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-        self.fields = fields
-
-
 _stop = {"reason": None, "starting": True}
+
+
+ACTOR_PREFIX = "leakbench_"  # the scenarios' actors beside an app's
 
 
 def _on_signal(signum, _frame):
@@ -138,6 +130,9 @@ def _on_signal(signum, _frame):
 
 
 from leakbench_channel import Channel  # noqa: E402 (after dont_write_bytecode)
+from leakbench_setup import (  # noqa: E402
+    EXIT_ERROR, EXIT_SETUP, Failed, broker_kind, broker_url, describe, ensure_asyncio,
+    import_packages, load_app, own_broker, probe, remove_queue)
 
 _channel = Channel()
 
@@ -147,36 +142,32 @@ def emit(event, **fields):
     return _channel.event(event, **fields)
 
 
-def _interpreter():
-    return os.path.realpath(sys.executable)
-
-
-def _where():
-    return f"python {_interpreter()}, sys.path[0:3] {sys.path[0:3]}"
-
-
-def _mask(url):
-    """The URL with its password hidden."""
-    return re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", url)
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        raise _Failed(f"bad arguments: {message}", EXIT_SETUP)
+        raise Failed(f"bad arguments: {message}", EXIT_SETUP)
 
 
 def parse_args(argv):
     parser = _Parser(description="leakbench's real Dramatiq worker")
     parser.add_argument("--probe", action="store_true",
-                        help="print the versions and locations, then exit")
+                        help="print the versions and locations (and the app's), then exit")
     parser.add_argument("--flush", action="store_true",
                         help="empty and remove --queue (a killed worker's), then exit")
-    parser.add_argument("--url", help="redis://host:port[/db] or unix:///path/to/socket")
+    parser.add_argument("--url", help="leakbench's own broker: redis://host:port[/db] or "
+                                      "unix:///path/to/socket (not with --app)")
+    parser.add_argument("--app", help="the team's app, as `dramatiq SPEC` takes it: "
+                                      "module[:broker_or_callable][,extra_module...]")
+    parser.add_argument("--expect-app-under", default="",
+                        help="fail unless the app's module is under one of these "
+                             "colon-separated folders")
     parser.add_argument("--namespace", default="leakbench-dramatiq",
-                        help="the RedisBroker's namespace (default leakbench-dramatiq)")
+                        help="the own RedisBroker's namespace (default leakbench-dramatiq)")
     parser.add_argument("--queue", help="the queue of leakbench's own to send to and consume")
-    parser.add_argument("--scenario", help="the actor to serve, e.g. Nested")
-    parser.add_argument("--kwargs", help="the knobs every message carries, a JSON object")
+    parser.add_argument("--scenario", help="the scenario to serve, e.g. Nested")
+    parser.add_argument("--kwargs", help="the knobs every scenario message carries, a JSON object")
+    parser.add_argument("--message-actor", help="the app's actor to send to instead of a scenario")
+    parser.add_argument("--message-args", default='{"args": [], "kwargs": {}}',
+                        help='its arguments: {"args": [...], "kwargs": {...}}')
     parser.add_argument("--threads", type=int, default=1, help="worker threads (K)")
     parser.add_argument("--gc", choices=("off", "python", "every"), default="off",
                         help="off: no cycle collection; python: CPython's own; "
@@ -186,22 +177,33 @@ def parse_args(argv):
     parser.add_argument("--expect-dir", help="fail unless dramatiq is imported from under DIR")
     parser.add_argument("--verbose", action="store_true", help="log everything to stderr")
     args = parser.parse_args(argv)
+    args.expect_app_under = [p for p in args.expect_app_under.split(":") if p]
+    if args.url and args.app:
+        parser.error("--url and --app exclude each other: the app's broker is the app's")
     if args.probe:
         return args
-    needed = ("url", "queue") if args.flush else ("url", "queue", "scenario", "kwargs")
-    missing = [f"--{n}" for n in needed if not getattr(args, n)]
+    if not args.url and not args.app:
+        parser.error("missing --url or --app")
+    needed = ["queue"]
+    if not args.flush:
+        needed += ["message_actor"] if args.message_actor else ["scenario", "kwargs"]
+    missing = [f"--{n.replace('_', '-')}" for n in needed if not getattr(args, n)]
     if missing:
         parser.error(f"missing {', '.join(missing)}")
     if not _QUEUE_NAME.fullmatch(args.queue):
         parser.error(f"--queue {args.queue!r} is not a queue name")
     if args.flush:
         return args
-    try:
-        args.kwargs = json.loads(args.kwargs)
-    except ValueError as e:
-        parser.error(f"--kwargs is not JSON: {e}")
-    if not isinstance(args.kwargs, dict):
-        parser.error("--kwargs must be a JSON object")
+    for name in ("kwargs", "message_args"):
+        value = getattr(args, name)
+        if value is None:
+            continue
+        try:
+            setattr(args, name, json.loads(value))
+        except ValueError as e:
+            parser.error(f"--{name.replace('_', '-')} is not JSON: {e}")
+        if not isinstance(getattr(args, name), dict):
+            parser.error(f"--{name.replace('_', '-')} must be a JSON object")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
     if args.worker_timeout < 1:
@@ -209,111 +211,54 @@ def parse_args(argv):
     return args
 
 
-def import_packages(expect_dir):
-    """Imports redis and dramatiq; checks where dramatiq comes from."""
-    for name in ("redis", "dramatiq"):
-        try:
-            __import__(name)
-        except Exception as e:  # an ImportError, or a broken package
-            raise _Failed(f"cannot import {name}: {e} ({_where()})", EXIT_SETUP,
-                          python_executable=_interpreter(), sys_path=sys.path[0:3]) from None
+def open_broker(args):
+    """The broker, the app's file (or None), and whether AsyncIO was added."""
     import dramatiq
 
-    found = os.path.realpath(dramatiq.__file__)
-    if expect_dir:
-        expected = os.path.realpath(expect_dir)
-        if not found.startswith(expected.rstrip(os.sep) + os.sep):
-            raise _Failed(f"dramatiq imported from {found}, expected under {expected} ({_where()})",
-                          EXIT_SETUP, dramatiq_file=found, expected_dir=expected)
-    return found
+    if args.app:
+        broker, app_file = load_app(args.app, args.expect_app_under)
+    else:
+        broker, app_file = own_broker(args.url, args.namespace), None
+    added = ensure_asyncio(broker)
+    dramatiq.set_broker(broker)
+    probe(broker)
+    return broker, app_file, added and bool(args.app)
 
 
-def dramatiq_commit(package_file):
-    """The commit of the dramatiq source in use, or None.
+def app_actors(broker):
+    """The actors the app declared (leakbench's own left out)."""
+    return sorted(a for a in broker.get_declared_actors()
+                  if not a.startswith(ACTOR_PREFIX) and a != WARMUP_ACTOR)
 
-    The git commit of the package's parent folder if that folder is a
-    checkout of its own, else a hex suffix of 7 to 40 digits at the end of
-    its name (``dramatiq-b0e96f9``).
+
+def declare_actors(broker, args):
+    """Declares the scenarios' actors and the warm-up's on ``args.queue``; the one to send to.
+
+    Without an app the scenarios keep their names; with one they are
+    ``leakbench_<name>``, which cannot collide with the app's.
     """
-    parent = os.path.dirname(os.path.dirname(package_file))
-    try:
-        top = subprocess.run(["git", "-C", parent, "rev-parse", "--show-toplevel", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=True)
-        lines = top.stdout.split()
-        if len(lines) == 2 and os.path.realpath(lines[0]) == os.path.realpath(parent):
-            return lines[1]
-    except (OSError, subprocess.SubprocessError):
-        pass  # no git, or not a checkout
-    match = re.search(r"(?:^|[-_.])([0-9a-fA-F]{7,40})$", os.path.basename(parent))
-    return match.group(1).lower() if match else None
-
-
-def describe(package_file):
-    """The fields the probe and ready lines share."""
-    import dramatiq
-    import redis
-
-    return {
-        "dramatiq_version": dramatiq.__version__,
-        "dramatiq_file": package_file,
-        "dramatiq_commit": dramatiq_commit(package_file),
-        "python_version": platform.python_version(),
-        "python_executable": _interpreter(),
-        "redis_version": redis.__version__,
-    }
-
-
-def prepare_redis(url):
-    """Fails with exit code 3 unless the server at ``url`` answers a PING."""
-    import redis
-
-    timeouts = {"socket_timeout": 2}
-    if not url.lower().startswith("unix:"):
-        timeouts["socket_connect_timeout"] = 2  # a Unix socket connects at once or fails
-    try:
-        client = redis.Redis.from_url(url, **timeouts)
-    except ValueError as e:
-        raise _Failed(f"bad arguments: --url {_mask(url)}: {e}", EXIT_SETUP) from None
-    try:
-        client.ping()
-    except redis.RedisError as e:
-        raise _Failed(f"cannot reach Redis at {_mask(url)}: {e}", EXIT_UNREACHABLE) from None
-    finally:
-        client.connection_pool.disconnect()
-
-
-def make_broker(url, namespace):
-    """The RedisBroker, with AsyncIO; its actors are declared by the caller."""
-    import dramatiq
-    from dramatiq.brokers.redis import RedisBroker
-    from dramatiq.middleware.asyncio import AsyncIO
-
-    try:
-        broker = RedisBroker(url=url, namespace=namespace)
-    except ValueError as e:
-        raise _Failed(f"bad arguments: --url {_mask(url)}: {e}", EXIT_SETUP) from None
-    broker.add_middleware(AsyncIO())
-    dramatiq.set_broker(broker)  # the actors declare themselves on it
-    return broker
-
-
-def declare_actors(broker, scenario):
-    """Declares the scenarios' actors and the warm-up's; the scenario's actor."""
     import dramatiq
 
-    import leakbench_actors  # noqa: F401 (declares them)
+    import leakbench_actors
 
-    actors = broker.get_declared_actors()
-    if scenario not in actors:
-        known = sorted(a for a in actors if a != WARMUP_ACTOR)
-        raise _Failed(f"unknown scenario '{scenario}': known are {', '.join(known)}",
-                      EXIT_SETUP, known=known)
+    prefix = ACTOR_PREFIX if args.app else ""
+    known_apps = app_actors(broker)
+    scenarios = leakbench_actors.declare(prefix, args.queue)
 
     def nothing():
         """The warm-up's actor: its message takes the path every attempt takes, once."""
 
-    dramatiq.actor(nothing, actor_name=WARMUP_ACTOR, max_retries=0)
-    return broker.get_actor(scenario)
+    dramatiq.actor(nothing, actor_name=WARMUP_ACTOR, queue_name=args.queue, max_retries=0)
+    if args.message_actor:
+        if args.message_actor not in known_apps:
+            raise Failed(f"unknown actor '{args.message_actor}': the app declares "
+                         f"{', '.join(known_apps) or 'none'}", EXIT_SETUP, known=known_apps)
+        return broker.get_actor(args.message_actor)
+    if args.scenario not in scenarios:
+        known = leakbench_actors.names()
+        raise Failed(f"unknown scenario '{args.scenario}': known are {', '.join(known)}",
+                     EXIT_SETUP, known=known)
+    return scenarios[args.scenario]
 
 
 def warm_up(broker, attempts, queue):
@@ -368,22 +313,25 @@ def _read_commands(wakeup):
 
 
 class Sender:
-    """Sends the scenario's messages to the queue, as any producer would."""
+    """Sends the benchmark's messages to the queue, as any producer would."""
 
-    def __init__(self, broker, actor, queue, kwargs):
+    def __init__(self, broker, actor, queue, args, kwargs, tokens):
         self._broker = broker
         self._actor = actor
         self._queue = queue
+        self._args = tuple(args)
         self._kwargs = kwargs
+        self._tokens = tokens
         self._sent = 0
 
     def send(self, count):
         """Starts a round and sends ``count`` messages; their ids.
 
-        Each message's kwargs carry a token of its own under ``attempt``
-        (the actors take it in ``**_knobs``): the Attempts middleware checks
-        that the exception it is handed came from an actor frame that
-        received this very message.
+        A scenario's message carries a token of its own in its kwargs
+        (``attempt``, which the actors take in ``**_knobs``): the Attempts
+        middleware checks that the exception it is handed came from an actor
+        frame that received this very message.  An app's message is sent
+        with its arguments as given.
         """
         import leakbench_payload
         from leakbench_events import ATTEMPT_KEY
@@ -392,11 +340,19 @@ class Sender:
         ids = []
         for _ in range(count):
             self._sent += 1
-            kwargs = {**self._kwargs, ATTEMPT_KEY: f"{self._queue}-{self._sent}"}
-            message = self._actor.message_with_options(kwargs=kwargs, max_retries=0)
+            kwargs = self._kwargs
+            if self._tokens:
+                kwargs = {**kwargs, ATTEMPT_KEY: f"{self._queue}-{self._sent}"}
+            message = self._actor.message_with_options(args=self._args, kwargs=kwargs,
+                                                       max_retries=0)
             self._broker.enqueue(message.copy(queue_name=self._queue))
             ids.append(message.message_id)
         return ids
+
+
+def thread_names():
+    """The Python threads by their system thread id (what /proc/PID/task/* lists)."""
+    return {str(t.native_id): t.name for t in threading.enumerate() if t.native_id is not None}
 
 
 def serve(retention, sender, wakeup):
@@ -413,13 +369,25 @@ def serve(retention, sender, wakeup):
         elif words == ["paths"]:
             retention.collect()
             _channel.reply("paths", **retention.report())
+        elif words == ["threads"]:
+            _channel.reply("threads", threads=thread_names())
         elif len(words) == 2 and words[0] == "send" and words[1].isdigit() and int(words[1]) > 0:
             _channel.reply("send", ids=sender.send(int(words[1])))
         else:
             _channel.reply("error", command=words[0] if words else "",
                            reason=f"unknown command '{command}': "
-                                  "expected send N, collect, paths or stop")
+                                  "expected send N, collect, paths, threads or stop")
     return _stop["reason"]
+
+
+def app_fields(args, broker, app_file, asyncio_added):
+    """What the probe and ready lines say of the broker and the app."""
+    fields = {"broker_class": f"{type(broker).__module__}.{type(broker).__qualname__}",
+              "broker_url": broker_url(broker), "broker_kind": broker_kind(broker)}
+    if args.app:
+        fields.update(app=args.app, app_file=app_file, asyncio_added=asyncio_added,
+                      actors=app_actors(broker))
+    return fields
 
 
 def run(args):
@@ -431,8 +399,8 @@ def run(args):
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-    broker = make_broker(args.url, args.namespace)
-    actor = declare_actors(broker, args.scenario)
+    broker, app_file, asyncio_added = open_broker(args)
+    actor = declare_actors(broker, args)
     import leakbench_actors
 
     # The file's name as its code objects carry it: an exception is the actor's own if one of
@@ -440,10 +408,10 @@ def run(args):
     attempts = Attempts(_channel, args.queue, leakbench_actors.__file__)
     broker.add_middleware(attempts)
     broker.declare_queue(args.queue)
-    prepare_redis(args.url)
 
     info = describe(package_file)
     del info["redis_version"]
+    info.update(app_fields(args, broker, app_file, asyncio_added))
     if args.gc != "python":
         gc.collect()  # start-up's own garbage is not the first attempt's
         gc.disable()
@@ -458,20 +426,27 @@ def run(args):
     worker = dramatiq.Worker(broker, queues={args.queue}, worker_threads=args.threads,
                              worker_timeout=args.worker_timeout)
     worker.start()
-    if warm_up(broker, attempts, args.queue):
-        if args.gc != "python":
-            gc.collect()  # the warm-up's garbage, NoScriptError's cycle among it
-        emit("ready", pid=os.getpid(), **info, gc=args.gc, threads=args.threads,
-             scenario=args.scenario, queue=args.queue, worker_timeout=args.worker_timeout)
-        reason = serve(Retention(), Sender(broker, actor, args.queue, args.kwargs), wakeup_r)
-    else:
-        reason = _stop["reason"]  # stopped while the worker started
-
-    started = time.monotonic()
-    worker.stop()
-    broker.flush(args.queue)
-    broker.close()
-    broker.client.connection_pool.disconnect()
+    try:
+        if warm_up(broker, attempts, args.queue):
+            if args.gc != "python":
+                gc.collect()  # the warm-up's garbage, NoScriptError's cycle among it
+            emit("ready", pid=os.getpid(), **info, gc=args.gc, threads=args.threads,
+                 thread_names=thread_names(),
+                 scenario=args.scenario, message_actor=args.message_actor, queue=args.queue,
+                 worker_timeout=args.worker_timeout)
+            if args.message_actor:
+                sender = Sender(broker, actor, args.queue, args.message_args.get("args", []),
+                                args.message_args.get("kwargs", {}), tokens=False)
+            else:
+                sender = Sender(broker, actor, args.queue, [], args.kwargs, tokens=True)
+            reason = serve(Retention(), sender, wakeup_r)
+        else:
+            reason = _stop["reason"]  # stopped while the worker started
+    finally:
+        started = time.monotonic()
+        worker.stop()
+        remove_queue(broker, args.queue)
+        broker.close()
     emit("stopped", reason=reason, stop_seconds=round(time.monotonic() - started, 3))
     return 0
 
@@ -479,14 +454,22 @@ def run(args):
 def flush(args):
     """Empties and removes a queue a killed worker left, through the broker's API."""
     import_packages(args.expect_dir)
-    prepare_redis(args.url)
-    broker = make_broker(args.url, args.namespace)
+    broker, _, _ = open_broker(args)
     broker.declare_queue(args.queue)
-    broker.flush(args.queue)
+    remove_queue(broker, args.queue)
     broker.close()
-    broker.client.connection_pool.disconnect()
     emit("flushed", queue=args.queue)
     return 0
+
+
+def probe_app(args):
+    """The probe line: versions and locations, and with --app what the app is."""
+    fields = describe(import_packages(args.expect_dir))
+    if args.app:
+        broker, app_file, asyncio_added = open_broker(args)
+        fields.update(app_fields(args, broker, app_file, asyncio_added))
+        broker.close()
+    return fields
 
 
 def main(argv):
@@ -495,11 +478,11 @@ def main(argv):
     try:
         args = parse_args(argv)
         if args.probe:
-            emit("probe", **describe(import_packages(args.expect_dir)))
+            emit("probe", **probe_app(args))
             return 0
         return flush(args) if args.flush else run(args)
-    except _Failed as e:
-        emit("error", reason=e.reason, **e.fields)
+    except Failed as e:
+        emit("error", reason=e.reason, code=e.code, **e.fields)
         return e.code
     except _Stop:
         # No worker thread runs yet: nothing to stop.

@@ -42,12 +42,14 @@ TEST(attempt_table, reads_outcome_exception_and_held_share) {
 
 TEST(attempt_table, refuses_a_bad_row_in_one_line) {
   const auto parse = [](const std::string& row) {
-    return lb::parse_attempt_table("<!-- attempts:begin -->\n| s | o | e | h |\n|---|---|---|---|\n" +
-                                   row + "\n<!-- attempts:end -->");
+    return lb::parse_attempt_table(
+        "<!-- attempts:begin -->\n| s | o | e | h |\n|---|---|---|---|\n" + row +
+        "\n<!-- attempts:end -->");
   };
   EXPECT_EQ(parse("| X | fails | E | 3/4 |").at(0).held_bytes(4), 3);
-  for (const char* bad : {"| X | maybe | E | 1 |", "| X | fails | - | 1 |", "| X | succeeds | E | 1 |",
-                          "| X | fails | E | x |", "| X | fails | E | 1/0 |", "| X | fails | E |"}) {
+  for (const char* bad :
+       {"| X | maybe | E | 1 |", "| X | fails | - | 1 |", "| X | succeeds | E | 1 |",
+        "| X | fails | E | x |", "| X | fails | E | 1/0 |", "| X | fails | E |"}) {
     try {
       parse(bad);
       ADD_FAILURE() << "accepted: " << bad;
@@ -59,8 +61,8 @@ TEST(attempt_table, refuses_a_bad_row_in_one_line) {
 }
 
 json failed(const std::string& exception, std::int64_t held) {
-  return {{"event", "attempt"},   {"outcome", "failed"},      {"exception", exception},
-          {"held_bytes", held},   {"raised_by_actor", true},  {"own_message", true},
+  return {{"event", "attempt"}, {"outcome", "failed"},     {"exception", exception},
+          {"held_bytes", held}, {"raised_by_actor", true}, {"own_message", true},
           {"settled", "nack"}};
 }
 

@@ -46,10 +46,13 @@ class public_api : public ::testing::Test {
   /// leakbench on `variants` (NAME=DIR) through `server`, Single only unless `filter`.
   lt::leakbench_result run(const std::vector<std::string>& variants, const lt::redis_server& server,
                            const std::string& filter = "Single", int retries = 4) {
-    std::vector<std::string> args = {"--target=dramatiq", "--python=/usr/bin/python3",
-                                     "--worker_timeout_ms=100", "--payload=1MiB",
+    std::vector<std::string> args = {"--target=dramatiq",
+                                     "--python=/usr/bin/python3",
+                                     "--worker_timeout_ms=100",
+                                     "--payload=1MiB",
                                      "--retries=" + std::to_string(retries),
-                                     "--attempt_timeout=30", "--broker=" + server.url(),
+                                     "--attempt_timeout=30",
+                                     "--broker=" + server.url(),
                                      "--benchmark_filter=" + filter};
     for (const auto& v : variants) args.push_back("--dramatiq=" + v);
     return lt::run_leakbench(args, dir_.path());
@@ -75,8 +78,8 @@ std::string error_of(const lt::leakbench_result& r, const std::string& name) {
 
 TEST_F(public_api, an_age_limit_that_skips_every_message_fails_the_benchmark_on_both_commits) {
   lt::redis_server server;
-  const std::string change_from = "max_age: Optional[int] = None", change_to =
-                                                                       "max_age: Optional[int] = -1";
+  const std::string change_from = "max_age: Optional[int] = None",
+                    change_to = "max_age: Optional[int] = -1";
   const auto before = changed_copy(commits_->before, "skip-before", "middleware/age_limit.py",
                                    change_from, change_to);
   const auto after = changed_copy(commits_->after, "skip-after", "middleware/age_limit.py",
@@ -84,9 +87,10 @@ TEST_F(public_api, an_age_limit_that_skips_every_message_fails_the_benchmark_on_
   const auto r = run({"leaky=" + before, "fixed=" + after}, server);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   for (const char* name : {"Single/leaky", "Single/fixed"}) {
-    EXPECT_NE(error_of(r, name).find(
-                  "retry 1: Dramatiq skipped the message (after_skip_message): the actor never ran"),
-              std::string::npos)
+    EXPECT_NE(
+        error_of(r, name).find(
+            "retry 1: Dramatiq skipped the message (after_skip_message): the actor never ran"),
+        std::string::npos)
         << error_of(r, name);
   }
   expect_only_the_heartbeat_left(server);
@@ -94,9 +98,9 @@ TEST_F(public_api, an_age_limit_that_skips_every_message_fails_the_benchmark_on_
 
 TEST_F(public_api, decoding_that_drops_kwargs_fails_the_benchmark_naming_the_type_error) {
   lt::redis_server server;
-  const auto copy = changed_copy(commits_->after, "no-kwargs", "message.py",
-                                 "fields[\"args\"] = tuple(fields[\"args\"])",
-                                 "fields[\"args\"] = tuple(fields[\"args\"]); fields[\"kwargs\"] = {}");
+  const auto copy = changed_copy(
+      commits_->after, "no-kwargs", "message.py", "fields[\"args\"] = tuple(fields[\"args\"])",
+      "fields[\"args\"] = tuple(fields[\"args\"]); fields[\"kwargs\"] = {}");
   const auto r = run({"fixed=" + copy}, server);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto why = error_of(r, "Single/fixed");
@@ -111,9 +115,9 @@ TEST_F(public_api, decoding_that_drops_kwargs_fails_the_benchmark_naming_the_typ
 
 TEST_F(public_api, an_actor_that_raises_without_its_payload_fails_the_payload_check) {
   lt::redis_server server;
-  const auto copy = changed_copy(commits_->after, "no-payload", "worker.py",
-                                 "res = actor(*message.args, **message.kwargs)",
-                                 "res = actor(*message.args, **{**message.kwargs, \"payload\": 0})");
+  const auto copy = changed_copy(
+      commits_->after, "no-payload", "worker.py", "res = actor(*message.args, **message.kwargs)",
+      "res = actor(*message.args, **{**message.kwargs, \"payload\": 0})");
   const auto r = run({"fixed=" + copy}, server);
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto why = error_of(r, "Single/fixed");

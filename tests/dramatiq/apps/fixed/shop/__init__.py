@@ -1,0 +1,1 @@
+"""The tests' own Dramatiq app, as a team's would be: its broker, its middleware, its actors."""
