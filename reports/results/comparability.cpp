@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <array>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -16,12 +17,13 @@ struct key_rule {
 };
 
 // What a retry retains depends on these: runs that differ in one are not comparable.
-constexpr std::array<key_rule, 6> k_refused = {{{"payload", ""},
+constexpr std::array<key_rule, 7> k_refused = {{{"payload", ""},
                                                 {"gc", "off"},
                                                 {"inject_leak", "0"},
                                                 {"concurrency", ""},
                                                 {"depth", ""},
-                                                {"target", "model"}}};
+                                                {"target", "model"},
+                                                {"app", "(none)"}}};
 
 // These change nothing a retry retains, but a reader comparing the runs must see them.
 constexpr std::array<std::string_view, 4> k_shown = {"leakbench_version", "python", "broker",
@@ -46,9 +48,49 @@ bool is_variant_identity(std::string_view key) {
          (key.ends_with(".version") || key.ends_with(".commit") || key.ends_with(".python"));
 }
 
+/// The context entries of `r` whose key starts with `prefix` or ends with `suffix`.
+std::map<std::string, std::string> entries(const run& r, std::string_view prefix,
+                                           std::string_view suffix) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : r.context) {
+    if ((!prefix.empty() && key.starts_with(prefix)) || (!suffix.empty() && key.ends_with(suffix))) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+[[noreturn]] void refuse(const run& now, const run& before, std::string_view what,
+                         const std::string& a, const std::string& b) {
+  throw input_error(fmt::format(
+      "{}: ran with {} {}, but {} with {}: per-retry growth is not comparable; record the "
+      "baseline with the same configuration",
+      before.source, what, b, now.source, a));
+}
+
+/// An app's runs compare only with the same messages and, per variant, the same broker class.
+void check_app(const run& now, const run& before) {
+  const auto mine = entries(now, "message.", ""), theirs = entries(before, "message.", "");
+  if (mine != theirs) {
+    const auto list = [](const std::map<std::string, std::string>& m) {
+      std::vector<std::string> items;
+      for (const auto& [key, value] : m) items.push_back(value);
+      return items.empty() ? std::string("no messages") : fmt::format("{}", fmt::join(items, "; "));
+    };
+    refuse(now, before, "the messages", list(mine), list(theirs));
+  }
+  const auto brokers = entries(before, "", ".broker_class");
+  for (const auto& [key, value] : entries(now, "", ".broker_class")) {
+    if (const auto it = brokers.find(key); it != brokers.end() && it->second != value) {
+      refuse(now, before, key, value, it->second);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<difference> check_comparable(const run& now, const run& before) {
+  check_app(now, before);
   for (const auto& [key, missing] : k_refused) {
     const auto a = value_of(now, key, missing), b = value_of(before, key, missing);
     if (a && b && !same(now, before, key, *a, *b)) {

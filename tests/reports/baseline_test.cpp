@@ -178,13 +178,15 @@ TEST(comparability, every_key_that_changes_what_a_retry_keeps_is_refused_by_name
   const auto clean = recorded_run("clean.json");
   const std::vector<std::pair<std::string, std::string>> keys = {
       {"payload", "4194304"}, {"gc", "every:5"}, {"inject_leak", "65536"},
-      {"concurrency", "8"},   {"depth", "5"},    {"target", "dramatiq"}};
-  ASSERT_EQ(keys.size(), 6u);
+      {"concurrency", "8"},   {"depth", "5"},    {"target", "dramatiq"},
+      {"app", "shop.tasks"}};
+  ASSERT_EQ(keys.size(), 7u);
   for (const auto& [key, value] : keys) {
     auto other = clean;
     other.context[key] = value;
     other.source = "other.json";
-    const std::string before = clean.context_value(key).value_or(key == "target" ? "model" : "?");
+    const std::string before = clean.context_value(key).value_or(
+        key == "target" ? "model" : key == "app" ? "(none)" : "?");
     EXPECT_EQ(refusal(other, clean),
               "clean.json: ran with " + key + "=" + before + ", but other.json with " + key + "=" +
                   value +
@@ -193,6 +195,31 @@ TEST(comparability, every_key_that_changes_what_a_retry_keeps_is_refused_by_name
         << key;
     EXPECT_THROW(lg::compare(other, clean, lg::default_budgets()), lr::input_error) << key;
   }
+}
+
+TEST(comparability, an_apps_runs_compare_only_with_the_same_messages_and_broker_class) {
+  auto app = recorded_run("clean.json");
+  app.context["app"] = "shop.tasks";
+  app.context["message.ping"] = "ping {\"args\":[],\"kwargs\":{}}";
+  app.context["dramatiq.fixed.broker_class"] = "dramatiq.brokers.redis.RedisBroker";
+  app.source = "before.json";
+  EXPECT_EQ(refusal(app, app), "");
+  auto more = app;
+  more.source = "now.json";
+  more.context["message.render_invoice"] = "render_invoice {\"args\":[17],\"kwargs\":{}}";
+  EXPECT_EQ(refusal(more, app),
+            "before.json: ran with the messages ping {\"args\":[],\"kwargs\":{}}, but now.json "
+            "with ping {\"args\":[],\"kwargs\":{}}; render_invoice {\"args\":[17],"
+            "\"kwargs\":{}}: per-retry growth is not comparable; record the baseline with the "
+            "same configuration");
+  auto rabbit = app;
+  rabbit.source = "now.json";
+  rabbit.context["dramatiq.fixed.broker_class"] = "dramatiq.brokers.rabbitmq.RabbitmqBroker";
+  EXPECT_EQ(refusal(rabbit, app),
+            "before.json: ran with dramatiq.fixed.broker_class "
+            "dramatiq.brokers.redis.RedisBroker, but now.json with "
+            "dramatiq.brokers.rabbitmq.RabbitmqBroker: per-retry growth is not comparable; record "
+            "the baseline with the same configuration");
 }
 
 TEST(comparability, a_missing_key_reads_as_its_default) {
