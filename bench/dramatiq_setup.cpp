@@ -69,8 +69,7 @@ std::string joined(const std::vector<std::string>& items, std::string_view sep) 
 
 worker_launch dramatiq_target::launch_for(const variant_info& v,
                                           std::vector<std::string> args) const {
-  worker_launch launch{python_, (dir_.path() / "worker").string(), v.dir, std::move(args),
-                       v.paths};
+  worker_launch launch{python_, (dir_.path() / "worker").string(), v.dir, std::move(args), v.paths};
   if (!v.dir.empty()) launch.args.insert(launch.args.end(), {"--expect-dir", v.dir});
   if (app_) {
     launch.args.insert(launch.args.end(), {"--app", *app_});
@@ -85,8 +84,7 @@ worker_launch dramatiq_target::launch_for(const variant_info& v,
 
 // Every wait below follows --attempt_timeout: a worker stopped while it starts fails as soon
 // as one that hangs mid-run would. dir_ is a member: a constructor that throws removes it.
-dramatiq_target::dramatiq_target(const options& opts)
-    : dir_(make_private_dir()), app_(opts.app) {
+dramatiq_target::dramatiq_target(const options& opts) : dir_(make_private_dir()), app_(opts.app) {
   const auto scripts = dir_.path() / "worker";
   std::filesystem::create_directories(scripts);
   for (const auto& f : worker_files()) {
@@ -169,10 +167,10 @@ void dramatiq_target::probe_variant(const dramatiq_variant& v, const options& op
     const std::string where = !v.paths.empty() ? joined(v.paths, ":")
                               : v.dir.empty()  ? std::string("installed")
                                                : v.dir;
-    throw setup_error(broker ? 3 : 4, fmt::format("{}: variant {} ({}, python {}): {}",
-                                                  broker ? "the broker cannot be used"
-                                                         : "the worker cannot start",
-                                                  v.name, where, python_, e.what()));
+    throw setup_error(broker ? 3 : 4,
+                      fmt::format("{}: variant {} ({}, python {}): {}",
+                                  broker ? "the broker cannot be used" : "the worker cannot start",
+                                  v.name, where, python_, e.what()));
   }
   info_.push_back(std::move(info));
 }

@@ -53,7 +53,8 @@ std::map<std::string, std::string> entries(const run& r, std::string_view prefix
                                            std::string_view suffix) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : r.context) {
-    if ((!prefix.empty() && key.starts_with(prefix)) || (!suffix.empty() && key.ends_with(suffix))) {
+    if ((!prefix.empty() && key.starts_with(prefix)) ||
+        (!suffix.empty() && key.ends_with(suffix))) {
       out[key] = value;
     }
   }

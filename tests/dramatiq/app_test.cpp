@@ -45,7 +45,9 @@ class own_app : public ::testing::Test {
   lt::temp_dir dir_;
 };
 
-int line_count(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int line_count(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST_F(own_app, a_middleware_that_keeps_exceptions_fails_the_gate_and_its_fix_passes) {
   const auto r = run({"--app=shop.tasks", "--variant=keeping=" + k_apps + "/keeping",
@@ -61,7 +63,8 @@ TEST_F(own_app, a_middleware_that_keeps_exceptions_fails_the_gate_and_its_fix_pa
   EXPECT_EQ(ctx.at("dramatiq.keeping.app_file"), k_apps + "/keeping/shop/tasks.py");
   EXPECT_EQ(ctx.at("dramatiq.fixed.broker_class"), "dramatiq.brokers.redis.RedisBroker");
   EXPECT_EQ(ctx.at("dramatiq.fixed.asyncio_added"), "yes");
-  EXPECT_EQ(ctx.at("message.render_invoice"), "render_invoice {\"args\":[17,1048576],\"kwargs\":{}}");
+  EXPECT_EQ(ctx.at("message.render_invoice"),
+            "render_invoice {\"args\":[17,1048576],\"kwargs\":{}}");
   for (const char* name : {"Single", "render_invoice", "fetch_catalog"}) {
     SCOPED_TRACE(name);
     const auto& keeping = benches.at(std::string(name) + "/keeping");
@@ -81,7 +84,8 @@ TEST_F(own_app, a_middleware_that_keeps_exceptions_fails_the_gate_and_its_fix_pa
   const auto gate = lt::run_process(
       LEAKGATE_EXE, {(dir_.path() / "out.json").string(), "--inconclusive=pass"}, gate_dir.path());
   EXPECT_EQ(gate.exit_code, 1) << gate.out;
-  for (const char* failing : {"Single/keeping ", "render_invoice/keeping ", "fetch_catalog/keeping "}) {
+  for (const char* failing :
+       {"Single/keeping ", "render_invoice/keeping ", "fetch_catalog/keeping "}) {
     EXPECT_NE(gate.out.find(std::string(failing)), std::string::npos) << gate.out;
   }
   std::istringstream rows(gate.out);
@@ -119,21 +123,31 @@ TEST_F(own_app, bad_messages_and_apps_get_one_line_and_their_exit_code) {
     std::string more_path = "";
   };
   const std::vector<bad_case> cases = {
-      {{"--app=shop.tasks", fixed, "--message=render_pdf"}, 2,
+      {{"--app=shop.tasks", fixed, "--message=render_pdf"},
+       2,
        "declares no actor 'render_pdf'; it declares: audit, fetch_catalog, ping, render_invoice"},
       {{"--app=shop.tasks", fixed, "--message=render_invoice:"}, 2, "followed by no JSON"},
       {{"--app=shop.tasks", fixed, "--message=render_invoice:[17,"}, 2, "are not JSON"},
-      {{"--app=shop.broken", fixed}, 4,
+      {{"--app=shop.broken", fixed},
+       4,
        "cannot import the app shop.broken: ModuleNotFoundError: No module named "
        "'shop.no_such_module'"},
-      {{"--app=shop.stub", fixed}, 4,
+      {{"--app=shop.stub", fixed},
+       4,
        "the app's broker is a dramatiq.brokers.stub.StubBroker: leakbench drives Dramatiq's "
        "RedisBroker and RabbitmqBroker only"},
       // The app imports, but from the user's PYTHONPATH, not from the variant's checkout.
-      {{"--app=shop.tasks", "--variant=elsewhere=" + dir_.path().string()}, 4,
-       "the app shop.tasks was imported from " + k_apps + "/fixed/shop/tasks.py, not from under "
-       "its variant's paths " + dir_.path().string(), "", ":" + k_apps + "/fixed"},
-      {{"--app=shop.tasks", fixed}, 3, "cannot reach the broker at redis://user:***@127.0.0.1:1/0",
+      {{"--app=shop.tasks", "--variant=elsewhere=" + dir_.path().string()},
+       4,
+       "the app shop.tasks was imported from " + k_apps +
+           "/fixed/shop/tasks.py, not from under "
+           "its variant's paths " +
+           dir_.path().string(),
+       "",
+       ":" + k_apps + "/fixed"},
+      {{"--app=shop.tasks", fixed},
+       3,
+       "cannot reach the broker at redis://user:***@127.0.0.1:1/0",
        "redis://user:secret@127.0.0.1:1/0"},
   };
   for (const auto& c : cases) {
@@ -150,8 +164,10 @@ TEST_F(own_app, bad_messages_and_apps_get_one_line_and_their_exit_code) {
 
 TEST_F(own_app, a_thread_that_never_sleeps_is_named_and_can_be_left_out) {
   const std::vector<std::string> args = {"--app=shop.tasks,shop.poller",
-                                         "--variant=fixed=" + k_apps + "/fixed", "--payload=64KiB",
-                                         "--retries=4", "--attempt_timeout=3",
+                                         "--variant=fixed=" + k_apps + "/fixed",
+                                         "--payload=64KiB",
+                                         "--retries=4",
+                                         "--attempt_timeout=3",
                                          "--benchmark_filter=^Single/"};
   const auto stuck = run(args);
   EXPECT_EQ(stuck.exit_code, 1) << stuck.err;

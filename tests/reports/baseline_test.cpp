@@ -185,8 +185,9 @@ TEST(comparability, every_key_that_changes_what_a_retry_keeps_is_refused_by_name
     auto other = clean;
     other.context[key] = value;
     other.source = "other.json";
-    const std::string before = clean.context_value(key).value_or(
-        key == "target" ? "model" : key == "app" ? "(none)" : "?");
+    const std::string before = clean.context_value(key).value_or(key == "target" ? "model"
+                                                                 : key == "app"  ? "(none)"
+                                                                                 : "?");
     EXPECT_EQ(refusal(other, clean),
               "clean.json: ran with " + key + "=" + before + ", but other.json with " + key + "=" +
                   value +
