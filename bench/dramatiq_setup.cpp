@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include "bench/dramatiq_target.hpp"
 #include "bench/dramatiq_worker.hpp"
 #include "bench/embedded_file.hpp"
+#include "bench/queue_records.hpp"
 #include "harness/brokers/redis_url.hpp"
 
 namespace leakbench::bench {
@@ -123,9 +125,9 @@ dramatiq_target::dramatiq_target(const options& opts) : dir_(make_private_dir())
   // The probes first: a variant that cannot start needs no server.
   for (const auto& v : opts.dramatiq) probe_variant(v, opts);
   check_messages(opts);
-  if (app_) return;  // the app's broker: no private redis-server
-  if (opts.redis) {
-    url_ = opts.broker_url;
+  if (app_ || opts.redis) {  // a broker that outlives leakbench: what killed runs left on it
+    if (!app_) url_ = opts.broker_url;
+    flush_leftovers(opts);
     return;
   }
   try {
@@ -188,14 +190,34 @@ void dramatiq_target::check_messages(const options& opts) const {
   }
 }
 
-void dramatiq_target::flush_queue(const variant_info& v, const std::string& queue,
+bool dramatiq_target::flush_queue(const variant_info& v, const std::string& queue,
                                   const options& opts) const {
   try {
     dramatiq_worker flusher(launch_for(v, {"--flush", "--queue", queue}));
-    flusher.next_event(opts.attempt_timeout);
+    return flusher.next_event(opts.attempt_timeout).value("event", "") == "flushed";
   } catch (const std::exception& e) {
     std::fprintf(stderr, "leakbench: cannot flush queue %s on %s: %s\n", queue.c_str(),
-                 app_ ? v.broker_url.c_str() : brokers::redis_url::mask(url_).c_str(), e.what());
+                 broker_of(v).c_str(), e.what());
+    return false;
+  }
+}
+
+std::string dramatiq_target::broker_of(const variant_info& v) const {
+  return app_ ? v.broker_url : brokers::redis_url::mask(url_);
+}
+
+void dramatiq_target::flush_leftovers(const options& opts) const {
+  std::set<std::string> done;
+  for (const auto& v : info_) {
+    const std::string broker = broker_of(v);
+    if (!done.insert(broker).second) continue;
+    for (const auto& left : leftover_queues(broker, app_.value_or(""))) {
+      if (!flush_queue(v, left.queue, opts)) continue;
+      forget_queue(left.queue);
+      std::fprintf(stderr,
+                   "leakbench: removed queue %s, which a killed leakbench (pid %d) left on %s\n",
+                   left.queue.c_str(), left.pid, broker.c_str());
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 #include "bench/attempt_table.hpp"
 #include "bench/dramatiq_worker.hpp"
 #include "bench/embedded_file.hpp"
+#include "bench/queue_records.hpp"
 #include "bench/retry_loop.hpp"
 #include "harness/measure/proc.hpp"
 #include "harness/measure/rss.hpp"
@@ -154,6 +155,16 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
   }
   const std::string queue = fresh_queue_name();
   rec.outcomes.emplace();
+  // On a broker that outlives leakbench, a record of the queue until it is flushed: a killed
+  // run's queue is then found and flushed by the next run on that broker.
+  const bool lasting = app_ || opts.redis;
+  try {
+    if (lasting) record_queue(this_run(queue, broker_of(v), app_.value_or("")));
+  } catch (const std::exception& e) {
+    rec.failure = fmt::format("cannot record queue {} in {}: {}", queue,
+                              queue_records_dir().string(), e.what());
+    return rec;
+  }
   try {
     std::vector<std::string> args = {"--queue",
                                      queue,
@@ -274,7 +285,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
   }
   // A worker that failed may have been killed before it flushed its queue: on a broker that
   // outlives leakbench, flush it through Dramatiq's API.
-  if (rec.failure && opts.redis) flush_queue(v, queue, opts);
+  if (lasting && (!rec.failure || flush_queue(v, queue, opts))) forget_queue(queue);
   return rec;
 }
 

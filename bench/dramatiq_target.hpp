@@ -54,7 +54,10 @@ class dramatiq_target final : public target {
 
   const std::vector<variant_info>& info() const { return info_; }
   /// Empties and removes `queue` through Dramatiq's API (`--flush`): what a killed worker left.
-  void flush_queue(const variant_info& v, const std::string& queue, const options& opts) const;
+  /// False (said on stderr) if it could not.
+  bool flush_queue(const variant_info& v, const std::string& queue, const options& opts) const;
+  /// Where `v`'s worker connects, password masked.
+  std::string broker_of(const variant_info& v) const;
   /// The app's spec, with --app.
   const std::optional<std::string>& app() const { return app_; }
   const std::string& python() const { return python_; }
@@ -71,6 +74,8 @@ class dramatiq_target final : public target {
   void probe_variant(const dramatiq_variant& v, const options& opts);
   /// Every --message names an actor each variant's app declares; setup_error 2 if not.
   void check_messages(const options& opts) const;
+  /// Flushes the queues killed runs left on this run's brokers (queue_records.hpp).
+  void flush_leftovers(const options& opts) const;
 
   private_dir dir_;  // the worker's Python, the socket; first, so that it goes last
   std::optional<std::string> app_;

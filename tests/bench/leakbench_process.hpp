@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -63,7 +64,13 @@ class leakbench_process {
     if (!keep_out) std::filesystem::remove(out_);
     args.push_back("--benchmark_out=" + out_.string());
     args.push_back("--benchmark_out_format=json");
-    return child_process(LEAKBENCH_EXE, std::move(args), "/dev/null", console_, err_, env);
+    // Queue records (queue_records.hpp) go in the test's folder, never in the user's home.
+    auto with_state = env;
+    if (std::none_of(env.begin(), env.end(),
+                     [](const std::string& e) { return e.starts_with("XDG_STATE_HOME="); })) {
+      with_state.push_back("XDG_STATE_HOME=" + (out_.parent_path() / "state").string());
+    }
+    return child_process(LEAKBENCH_EXE, std::move(args), "/dev/null", console_, err_, with_state);
   }
 
   std::filesystem::path out_, console_, err_;

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
+#include <filesystem>
 #include <set>
+#include <thread>
 
 #include "tests/bench/leakbench_process.hpp"
 #include "tests/dramatiq/real_worker.hpp"
@@ -160,6 +163,55 @@ TEST_F(own_app, bad_messages_and_apps_get_one_line_and_their_exit_code) {
     EXPECT_EQ(line_count(r.err), 1) << r.err;
     EXPECT_EQ(r.err.find("secret"), std::string::npos) << "a password never reaches a log";
   }
+}
+
+TEST_F(own_app, a_queue_a_killed_run_left_is_flushed_by_the_next_run_on_that_broker) {
+  const std::vector<std::string> args = {"--target=dramatiq",
+                                         "--python=/usr/bin/python3",
+                                         "--worker_timeout_ms=100",
+                                         "--app=shop.tasks",
+                                         "--variant=fixed=" + k_apps + "/fixed",
+                                         "--payload=64KiB",
+                                         "--benchmark_filter=^Single/"};
+  const std::vector<std::string> env = {"SHOP_BROKER_URL=" + server_->url(),
+                                        "PYTHONPATH=" + commits_->after};
+  const auto records = dir_.path() / "state" / "leakbench" / "queues";
+  std::string queue;
+  {
+    auto long_run = args;
+    long_run.push_back("--retries=100000");
+    lt::leakbench_process p(long_run, dir_.path(), env);
+    for (int i = 0; i < 3000 && queue.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(records, ec)) {
+        queue = e.path().stem().string();
+      }
+    }
+    ASSERT_FALSE(queue.empty()) << "no queue record: " << p.errors();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few attempts
+    p.signal(SIGKILL);
+    p.wait();
+  }
+  const auto left = [&] {
+    std::size_t n = 0;
+    for (const auto& k : keys()) n += k.find(queue) != std::string::npos ? 1 : 0;
+    return n;
+  };
+  std::size_t before = 0;
+  for (int i = 0; i < 100 && (before = left()) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(before, 0u) << "the killed run's queue " << queue << " (its dead letters)";
+  auto short_run = args;
+  short_run.push_back("--retries=3");
+  const auto r = lt::run_leakbench(short_run, dir_.path(), env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("leakbench: removed queue " + queue + ", which a killed leakbench (pid "),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(left(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(records / (queue + ".json")));
 }
 
 TEST_F(own_app, a_thread_that_never_sleeps_is_named_and_can_be_left_out) {
