@@ -51,13 +51,15 @@ queue_record this_run(std::string queue, std::string broker_url, std::string app
 void record_queue(const queue_record& r) {
   std::error_code ec;
   std::filesystem::create_directories(queue_records_dir(), ec);
-  const nlohmann::json j = {{"queue", r.queue},         {"broker_url", r.broker_url},
-                            {"app", r.app},             {"pid", r.pid},
+  const nlohmann::json j = {{"queue", r.queue},
+                            {"broker_url", r.broker_url},
+                            {"app", r.app},
+                            {"pid", r.pid},
                             {"start_time", r.start_time}};
   const auto path = file_of(r.queue);
   if (!std::filesystem::exists(path)) std::ofstream(path).close();  // created 0600 below
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write, ec);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   common::write_output(path, j.dump() + "\n");
 }
 

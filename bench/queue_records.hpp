@@ -11,9 +11,9 @@ namespace leakbench::bench {
 /// removed once the queue is flushed. What is left was a killed run's.
 struct queue_record {
   std::string queue;
-  std::string broker_url;  ///< masked: records hold no password
-  std::string app;         ///< the app's spec, or "" for leakbench's own broker
-  int pid = 0;             ///< the leakbench that declared it
+  std::string broker_url;        ///< masked: records hold no password
+  std::string app;               ///< the app's spec, or "" for leakbench's own broker
+  int pid = 0;                   ///< the leakbench that declared it
   std::uint64_t start_time = 0;  ///< of that leakbench, to tell it from a later one on its pid
 };
 
