@@ -97,6 +97,17 @@ std::optional<std::string> set_counters(benchmark::State& state, const run_recor
   c["harness_time_per_retry"] =
       rec.done == 0 ? 0.0 : rec.harness_seconds / static_cast<double>(rec.done);
   std::string label = retention_label(rec);
+  // Cyclic garbage held by no exception (an app's own cycles) waits for the collector, which
+  // --gc=off never runs: say so first, with its size per attempt.
+  if (rec.outcomes && rec.retained.empty() && !opts.python_gc && rec.done > 0 &&
+      rec.outcomes->garbage_bytes >= static_cast<std::int64_t>(rec.done) * 256) {
+    label = fmt::format(
+        "makes {} of cyclic garbage per attempt, which --gc={} keeps (--gc=python shows what "
+        "production keeps); {}",
+        format_size(static_cast<double>(rec.outcomes->garbage_bytes) /
+                    static_cast<double>(rec.done)),
+        opts.gc.to_string(), label);
+  }
   if (opts.inject_leak > 0) {  // held by no exception, so the walk cannot name it: say it here
     label += fmt::format("; the injected leak keeps {} per attempt",
                          format_size(static_cast<double>(opts.inject_leak)));

@@ -271,6 +271,9 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     rec.peak_rss = peak_resettable && !rec.failure ? lm::peak_rss(pid) : rec.highest_sampled_rss();
     if (!rec.failure) {
       const auto paths = worker.command("paths", opts.attempt_timeout);
+      if (paths.contains("garbage")) {
+        rec.outcomes->garbage_bytes = paths.at("garbage").value("bytes", std::int64_t{0});
+      }
       for (const auto& r : paths.at("retained")) {
         rec.retained.push_back(
             {r.at("path").get<std::string>(), r.at("exceptions").get<std::size_t>(),

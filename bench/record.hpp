@@ -14,6 +14,7 @@ namespace leakbench::bench {
 struct attempt_outcomes {
   std::size_t failed = 0, succeeded = 0, skipped = 0;
   std::size_t enqueued_elsewhere = 0;  ///< messages the actors' code sent to other queues
+  std::int64_t garbage_bytes = 0;      ///< cyclic garbage the final collections found (getsizeof)
 };
 
 /// What one benchmark's run produced, wherever it ran (a child leakbench for the model, a real

@@ -19,6 +19,7 @@ as the model spells them:
 """
 
 import gc
+import sys
 import types
 
 from leakbench_payload import Payload
@@ -150,6 +151,19 @@ def walk(root, garbage):
     return " and ".join(paths), total, path_bytes, blocks
 
 
+def _bytes_held(garbage_objects):
+    """The bytes of the garbage and of the untracked objects it holds (its buffers, strings,
+    numbers: the collector does not list them), each counted once."""
+    seen = set()
+    total = 0
+    for o in garbage_objects:
+        for obj in (o, *(r for r in gc.get_referents(o) if not gc.is_tracked(r))):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                total += sys.getsizeof(obj)
+    return total
+
+
 def _retained_exceptions(garbage_objects):
     """Garbage exceptions that no other garbage exception holds."""
     exceptions = [o for o in garbage_objects if isinstance(o, BaseException)]
@@ -172,6 +186,7 @@ class Retention:
     def __init__(self):
         self._paths = {}  # path -> entry; insertion order breaks ties
         self._unreached = [0, 0]  # garbage blocks no retained exception reached
+        self._garbage = [0, 0]  # every garbage object found, and its bytes (sys.getsizeof)
 
     def collect(self):
         """Collects, naming the garbage first; returns the unreachable objects found."""
@@ -195,10 +210,13 @@ class Retention:
         return {
             "retained": entries,
             "unreached": {"blocks": self._unreached[0], "bytes": self._unreached[1]},
+            "garbage": {"objects": self._garbage[0], "bytes": self._garbage[1]},
         }
 
     def _name(self, garbage_objects):
         garbage = {id(o) for o in garbage_objects}
+        self._garbage[0] += len(garbage_objects)
+        self._garbage[1] += _bytes_held(garbage_objects)
         reached = set()
         for exc in _retained_exceptions(garbage_objects):
             path, total, path_bytes, blocks = walk(exc, garbage)

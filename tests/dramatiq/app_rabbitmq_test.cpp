@@ -74,13 +74,15 @@ TEST_F(own_app_on_rabbitmq, the_keeping_middleware_fails_the_gate_the_fix_passes
   ASSERT_EQ(benches.size(), 6u);
   EXPECT_EQ(r.report.at("context").at("dramatiq.fixed.broker_class"),
             "dramatiq.brokers.rabbitmq.RabbitmqBroker");
-  EXPECT_NE(r.report.at("context").at("dramatiq.fixed.broker_url").get<std::string>().find(
-                "amqp://guest:***@127.0.0.1:"),
+  EXPECT_NE(r.report.at("context")
+                .at("dramatiq.fixed.broker_url")
+                .get<std::string>()
+                .find("amqp://guest:***@127.0.0.1:"),
             std::string::npos);
   for (const char* name : {"Single", "render_invoice"}) {
     SCOPED_TRACE(name);
-    EXPECT_NEAR(benches.at(std::string(name) + "/keeping").at("rss_per_retry").get<double>(),
-                k_mib, 0.03 * k_mib);
+    EXPECT_NEAR(benches.at(std::string(name) + "/keeping").at("rss_per_retry").get<double>(), k_mib,
+                0.03 * k_mib);
     EXPECT_LT(benches.at(std::string(name) + "/fixed").at("rss_per_retry").get<double>(),
               64 * 1024);
   }
@@ -98,7 +100,9 @@ TEST_F(own_app_on_rabbitmq, the_keeping_middleware_fails_the_gate_the_fix_passes
   const std::string check =
       "import pika, shop.tasks as t\n"
       "gone = 0\n"
-      "for name in [" + names + "]:\n"
+      "for name in [" +
+      names +
+      "]:\n"
       "    try:\n"
       "        t.broker.channel.queue_declare(name, passive=True)\n"
       "    except pika.exceptions.ChannelClosedByBroker:\n"
