@@ -175,3 +175,49 @@ TEST(options, a_redis_url_may_name_a_unix_socket_or_an_acl_user) {
             "--broker=redis://:***@h:x: invalid port 'x'");
   EXPECT_NE(lb::options_help().find("unix:///path[?db=N]"), std::string::npos);
 }
+
+TEST(options, an_app_its_variants_and_messages_parse_and_name_each_benchmark) {
+  const auto o = lb::parse_options(
+      {"--target=dramatiq", "--app=shop.tasks,shop.extra", "--variant=main=../shop-main:../libs",
+       "--variant=pr=../shop-pr", "--message=render_invoice:[17, 4194304]",
+       "--message=render_invoice:{\"kwargs\": {\"draft\": true}}", "--message=ping",
+       "--ignore_threads=poller,profiler"});
+  ASSERT_TRUE(o.app.has_value());
+  EXPECT_EQ(*o.app, "shop.tasks,shop.extra");
+  ASSERT_EQ(o.dramatiq.size(), 2u);
+  EXPECT_EQ(o.dramatiq[0].name, "main");
+  EXPECT_EQ(o.dramatiq[0].paths, (std::vector<std::string>{"../shop-main", "../libs"}));
+  EXPECT_TRUE(o.dramatiq[0].dir.empty());
+  ASSERT_EQ(o.messages.size(), 3u);
+  EXPECT_EQ(o.messages[0].name, "render_invoice");
+  EXPECT_EQ(o.messages[0].args, "{\"args\":[17,4194304],\"kwargs\":{}}");
+  EXPECT_EQ(o.messages[1].name, "render_invoice#2");
+  EXPECT_EQ(o.messages[1].args, "{\"args\":[],\"kwargs\":{\"draft\":true}}");
+  EXPECT_EQ(o.messages[2].name, "ping");
+  EXPECT_EQ(o.ignore_threads, (std::vector<std::string>{"poller", "profiler"}));
+}
+
+TEST(options, a_bad_message_or_app_flag_is_one_line) {
+  const std::string real = "--target=dramatiq";
+  EXPECT_EQ(error_of({real, "--app=shop.tasks", "--message=render_invoice:"}),
+            "--message=render_invoice:: 'render_invoice:' is followed by no JSON: give "
+            "render_invoice alone, or render_invoice:[...] or render_invoice:{\"args\": [...], "
+            "\"kwargs\": {...}} (an actor's name cannot hold ':')");
+  EXPECT_EQ(error_of({real, "--app=shop.tasks", "--message=render:[1,"}),
+            "--message=render:[1,: the arguments of render are not JSON: [1,");
+  EXPECT_EQ(error_of({real, "--app=shop.tasks", "--message=render:{\"retries\": 3}"}),
+            "--message=render:{\"retries\": 3}: the arguments of render: an object takes "
+            "\"args\" (an array) and \"kwargs\" (an object) only, not \"retries\"");
+  EXPECT_EQ(error_of({real, "--app=shop.tasks", "--message=render:17"}),
+            "--message=render:17: the arguments of render: a JSON array, or an object with "
+            "\"args\" and \"kwargs\"");
+  EXPECT_EQ(error_of({real, "--message=ping"}),
+            "--message: only with --app (the message goes to one of the app's actors)");
+  EXPECT_EQ(error_of({real, "--app=shop.tasks", "--broker=redis://127.0.0.1:6379"}),
+            "--broker: not with --app: the app's own broker is the one measured");
+  EXPECT_EQ(error_of({"--app=shop.tasks"}), "--app: only with --target=dramatiq");
+  EXPECT_EQ(error_of({real, "--variant=pr"}),
+            "--variant=pr: expected NAME=PATH[:PATH...], e.g. --variant=pr=../shop-pr");
+  EXPECT_EQ(error_of({real, "--variant=a=x", "--dramatiq=a=y"}),
+            "--dramatiq=a=y: the name 'a' is given twice");
+}
