@@ -1,5 +1,8 @@
 #include "bench/app_message.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -21,6 +24,19 @@ class app_message_scenario final : public scenarios::scenario {
 };
 
 }  // namespace
+
+void rename_clashing_messages(options& opts) {
+  const auto scenarios = scenarios::all();
+  const auto taken = [&](const std::string& name) {
+    return std::any_of(scenarios.begin(), scenarios.end(),
+                       [&](const scenarios::entry& e) { return e.name == name; }) ||
+           std::count_if(opts.messages.begin(), opts.messages.end(),
+                         [&](const app_message& m) { return m.name == name; }) > 1;
+  };
+  for (auto& m : opts.messages) {
+    for (int n = 2; taken(m.name); ++n) m.name = fmt::format("{}#{}", m.actor, n);
+  }
+}
 
 std::vector<scenarios::entry> message_entries(const options& opts) {
   std::vector<scenarios::entry> out;

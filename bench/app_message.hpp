@@ -12,4 +12,8 @@ namespace leakbench::bench {
 /// Only the real-worker target runs them (docs/your-app.md).
 std::vector<scenarios::entry> message_entries(const options& opts);
 
+/// A message whose name is a scenario's (an app actor called `Single`) gets `#2` (or the next
+/// free number), as the same actor twice does: benchmark names stay distinct.
+void rename_clashing_messages(options& opts);
+
 }  // namespace leakbench::bench

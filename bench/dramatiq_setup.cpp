@@ -72,6 +72,9 @@ std::string joined(const std::vector<std::string>& items, std::string_view sep) 
 worker_launch dramatiq_target::launch_for(const variant_info& v,
                                           std::vector<std::string> args) const {
   worker_launch launch{python_, (dir_.path() / "worker").string(), v.dir, std::move(args), v.paths};
+  // Half the attempt's time for the broker to answer at start-up: its exit 3 comes first.
+  launch.args.insert(launch.args.end(),
+                     {"--connect-timeout", fmt::format("{:g}", connect_timeout_.count() / 2.0)});
   if (!v.dir.empty()) launch.args.insert(launch.args.end(), {"--expect-dir", v.dir});
   if (app_) {
     launch.args.insert(launch.args.end(), {"--app", *app_});
@@ -86,7 +89,8 @@ worker_launch dramatiq_target::launch_for(const variant_info& v,
 
 // Every wait below follows --attempt_timeout: a worker stopped while it starts fails as soon
 // as one that hangs mid-run would. dir_ is a member: a constructor that throws removes it.
-dramatiq_target::dramatiq_target(const options& opts) : dir_(make_private_dir()), app_(opts.app) {
+dramatiq_target::dramatiq_target(const options& opts)
+    : dir_(make_private_dir()), app_(opts.app), connect_timeout_(opts.attempt_timeout) {
   const auto scripts = dir_.path() / "worker";
   std::filesystem::create_directories(scripts);
   for (const auto& f : worker_files()) {

@@ -42,11 +42,30 @@ thread_map thread_names(const nlohmann::json& names) {
   return out;
 }
 
-/// The thread ids among `names` whose name --ignore_threads gives.
-std::vector<int> ignored(const thread_map& names, const std::vector<std::string>& ignore) {
+/// The system names of `pid`'s threads (/proc/PID/task/*/comm), by thread id: what a thread
+/// Python does not know (a C extension's) is called.
+thread_map system_names(int pid) {
+  thread_map out;
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    if (std::getline(in, name)) out[std::stoi(task.path().filename().string())] = name;
+  }
+  return out;
+}
+
+/// The thread ids whose Python name (in `names`) or system name --ignore_threads gives.
+std::vector<int> ignored(const thread_map& names, int pid, const std::vector<std::string>& ignore) {
   std::vector<int> out;
-  for (const auto& [tid, name] : names) {
-    if (std::find(ignore.begin(), ignore.end(), name) != ignore.end()) out.push_back(tid);
+  if (ignore.empty()) return out;
+  const auto named = [&](const std::string& n) {
+    return std::find(ignore.begin(), ignore.end(), n) != ignore.end();
+  };
+  for (const auto& [tid, name] : system_names(pid)) {
+    const auto python = names.find(tid);
+    if (named(name) || (python != names.end() && named(python->second))) out.push_back(tid);
   }
   return out;
 }
@@ -73,18 +92,21 @@ void wait_quiescent(dramatiq_worker& w, clock::time_point deadline, const option
     if (!refreshed && clock::now() - started > std::chrono::seconds(1)) {
       refreshed = true;
       const auto names = thread_names(w.command("threads", opts.attempt_timeout).at("threads"));
-      ignore = ignored(names, opts.ignore_threads);
+      ignore = ignored(names, w.pid(), opts.ignore_threads);
       continue;
     }
     if (clock::now() > deadline) {
       const auto names = thread_names(w.command("threads", opts.attempt_timeout).at("threads"));
+      const auto system = system_names(w.pid());
       std::string busy;
       for (const int tid : states ? states->busy : std::vector<int>{}) {
         const auto it = names.find(tid);
-        busy += fmt::format("{}{} (thread {})", busy.empty() ? "" : ", ",
-                            it == names.end() ? std::string("a thread Python does not know")
-                                              : "'" + it->second + "'",
-                            tid);
+        const auto sys = system.find(tid);
+        busy += fmt::format("{}'{}' (thread {}{})", busy.empty() ? "" : ", ",
+                            it != names.end()     ? it->second
+                            : sys != system.end() ? sys->second
+                                                  : "?",
+                            tid, it != names.end() ? "" : ", not a Python thread");
       }
       throw worker_error(fmt::format(
           "the worker did not fall quiet {} within {} s (--attempt_timeout): still running: {}; "
@@ -158,6 +180,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
   // On a broker that outlives leakbench, a record of the queue until it is flushed: a killed
   // run's queue is then found and flushed by the next run on that broker.
   const bool lasting = app_ || opts.redis;
+  bool flushed = true;  // false: the worker stopped without saying it flushed its queue
   try {
     if (lasting) record_queue(this_run(queue, broker_of(v), app_.value_or("")));
   } catch (const std::exception& e) {
@@ -199,8 +222,9 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
     rec.reserve(opts.retries);
     const auto start = clock::now();
     const auto sample = [&] { return lm::sample{clock::now() - start, rss.current()}; };
-    std::vector<int> ignore = ignored(
-        thread_names(ready.value("thread_names", nlohmann::json::object())), opts.ignore_threads);
+    std::vector<int> ignore =
+        ignored(thread_names(ready.value("thread_names", nlohmann::json::object())), pid,
+                opts.ignore_threads);
     wait_quiescent(worker, clock::now() + opts.attempt_timeout, opts, ignore, "after start-up");
     rec.points.push_back(sample());
     if (peak_resettable) lm::reset_peak_rss(clear_refs.c_str());
@@ -280,7 +304,10 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
              r.at("bytes").get<std::int64_t>(), r.at("path_bytes").get<std::int64_t>()});
       }
     }
-    worker.stop(opts.worker_timeout * 3 + std::chrono::seconds(2));  // it flushes its queue
+    // It flushes its queue as it stops; one that did not say so is flushed below.
+    if (!worker.stop(opts.worker_timeout * 3 + std::chrono::seconds(2)) && !rec.failure) {
+      flushed = false;
+    }
   } catch (const worker_error& e) {
     rec.failure = e.what();
   } catch (const std::exception& e) {
@@ -288,7 +315,7 @@ run_record dramatiq_target::run(const scenarios::entry& entry, const std::string
   }
   // A worker that failed may have been killed before it flushed its queue: on a broker that
   // outlives leakbench, flush it through Dramatiq's API.
-  if (lasting && (!rec.failure || flush_queue(v, queue, opts))) forget_queue(queue);
+  if (lasting && ((!rec.failure && flushed) || flush_queue(v, queue, opts))) forget_queue(queue);
   return rec;
 }
 

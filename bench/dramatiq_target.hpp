@@ -79,6 +79,7 @@ class dramatiq_target final : public target {
 
   private_dir dir_;  // the worker's Python, the socket; first, so that it goes last
   std::optional<std::string> app_;
+  std::chrono::seconds connect_timeout_;  // --attempt_timeout
   std::string python_;
   std::string python_reason_;
   std::vector<variant_info> info_;

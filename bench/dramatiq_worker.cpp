@@ -193,18 +193,23 @@ nlohmann::json dramatiq_worker::command(const std::string& command,
   }
 }
 
-void dramatiq_worker::stop(std::chrono::milliseconds grace) {
+bool dramatiq_worker::stop(std::chrono::milliseconds grace) {
+  bool stopped = false;
   try {
     const std::string line = "stop\n";
     if (::write(process_.stdin_fd(), line.data(), line.size()) > 0) {
       const auto deadline = clock::now() + grace;
-      while (clock::now() < deadline && pump(std::chrono::milliseconds(50))) {
+      while (!stopped && clock::now() < deadline) {
+        const auto event = wait_event(deadline);
+        if (!event) break;
+        stopped = event->value("event", "") == "stopped";
       }
     }
-  } catch (const worker_error&) {
+  } catch (const worker_error&) {  // it ended: how is told by the caller's next step
   }
   process_.close_stdin();
   if (!process_.wait_for(std::chrono::milliseconds(200))) process_.stop(std::chrono::seconds(2));
+  return stopped;
 }
 
 void dramatiq_worker::kill() {

@@ -62,8 +62,9 @@ class dramatiq_worker {
   std::string last_stderr(std::size_t since = 0);
   /// Drains stderr and checks the worker still runs; throws worker_error if it has ended.
   void check_alive();
-  /// `stop`, then waits up to `grace` for the exit, then kills it.
-  void stop(std::chrono::milliseconds grace);
+  /// `stop`, then waits up to `grace` for its `stopped` event (its queue flushed), then for the
+  /// exit, then kills it; true if it said it stopped.
+  bool stop(std::chrono::milliseconds grace);
   /// Kills it at once: a worker that stopped answering gets no grace.
   void kill();
   /// "exited with status 1; its last words: ...".

@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "leakbench: %s\n", e.what());
     return 2;
   }
+  lb::rename_clashing_messages(opts);
   opts.repetitions = static_cast<std::size_t>(early.repetitions);
   for (const auto& note : opts.notes) std::fprintf(stderr, "leakbench: %s\n", note.c_str());
   if (opts.redis_cleanup) return redis_cleanup(*opts.redis_cleanup);

@@ -48,8 +48,14 @@ def declare(prefix: str, queue: str) -> dict[str, dramatiq.Actor]:
     ``max_retries=0``: a failed attempt is dead-lettered at once, as
     leakbench sends every attempt itself.
     """
-    return {name: dramatiq.actor(fn, actor_name=prefix + name, queue_name=queue, max_retries=0)
+    return {name: dramatiq.actor(fn, actor_name=prefix + name, queue_name=queue, **no_retries())
             for name, fn in _SCENARIOS.items()}
+
+
+def no_retries() -> dict[str, Any]:
+    """``max_retries=0`` where the broker has Retries (an app's broker may not: an option no
+    middleware defines is an error to Dramatiq)."""
+    return {"max_retries": 0} if "max_retries" in dramatiq.get_broker().actor_options else {}
 
 
 def names() -> list[str]:

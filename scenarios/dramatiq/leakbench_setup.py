@@ -17,6 +17,7 @@ import platform
 import re
 import subprocess
 import sys
+import threading
 import traceback
 from typing import Any, Optional
 
@@ -114,7 +115,7 @@ def describe(package_file: str) -> dict[str, Any]:
     }
 
 
-def own_broker(url: str, namespace: str) -> Any:
+def own_broker(url: str, namespace: str, timeout: float) -> Any:
     """leakbench's own RedisBroker on ``url``, checked to answer (exit 3 if not)."""
     from dramatiq.brokers.redis import RedisBroker
 
@@ -122,7 +123,7 @@ def own_broker(url: str, namespace: str) -> Any:
         broker = RedisBroker(url=url, namespace=namespace)
     except ValueError as e:
         raise Failed(f"bad arguments: --url {mask(url)}: {e}", EXIT_SETUP) from None
-    probe(broker)
+    probe(broker, timeout)
     return broker
 
 
@@ -156,18 +157,39 @@ def broker_url(broker: Any) -> str:
     return ";".join(urls)
 
 
-def probe(broker: Any) -> None:
-    """Connects ``broker`` now (it connects lazily): exit 3 with one line if it cannot."""
+def probe(broker: Any, timeout: float) -> None:
+    """Connects ``broker`` now (it connects lazily): exit 3 with one line if it cannot, or if it
+    does not answer within ``timeout`` seconds (a port that accepts and stays silent)."""
     kind = broker_kind(broker)
-    try:
-        if kind == "redis":
-            broker.client.ping()
-        else:
-            broker.connection  # noqa: B018 (opens it)
-    except Exception as e:  # redis-py's and pika's errors alike
-        reason = str(e) or type(e).__name__
+    outcome: list[BaseException] = []
+
+    def connect() -> None:
+        try:
+            if kind == "redis":
+                broker.client.ping()
+            else:
+                broker.connection  # noqa: B018 (opens it)
+        except Exception as e:  # redis-py's and pika's errors alike
+            outcome.append(e)
+
+    thread = threading.Thread(target=connect, name="leakbench-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise Failed(f"the broker at {broker_url(broker)} did not answer within {timeout:g} s",
+                     EXIT_UNREACHABLE)
+    if outcome:
+        e = outcome[0]
+        reason = one_line(str(e)) or type(e).__name__
+        if reason == type(e).__name__ and e.args:
+            reason = f"{reason}: {one_line(repr(e.args[0]))}"
         raise Failed(f"cannot reach the broker at {broker_url(broker)}: {reason}",
-                     EXIT_UNREACHABLE) from None
+                     EXIT_UNREACHABLE)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line."""
+    return " ".join(text.split())
 
 
 def load_app(spec: str, expect_under: list[str]) -> tuple[Any, str]:
@@ -188,8 +210,12 @@ def load_app(spec: str, expect_under: list[str]) -> tuple[Any, str]:
         for name in extra:
             importlib.import_module(name)
     except Exception as e:  # the app's own error: say its last line and where from
-        last = traceback.format_exception_only(type(e), e)[-1].strip()
-        raise Failed(f"cannot import the app {spec}: {last} ({where()})", EXIT_SETUP) from None
+        last = one_line(traceback.format_exception_only(type(e), e)[-1])
+        if isinstance(e, SyntaxError) and e.filename:
+            last += f" ({e.filename}, line {e.lineno})"
+        raise Failed(f"cannot import the app {spec}: {last} (python {interpreter()}, "
+                     f"PYTHONPATH {os.environ.get('PYTHONPATH', '')}, in {os.getcwd()})",
+                     EXIT_SETUP) from None
     app_file = os.path.realpath(getattr(module, "__file__", "") or "")
     if expect_under and not under(app_file, expect_under):
         raise Failed(f"the app {main} was imported from {app_file}, not from under its "

@@ -175,6 +175,8 @@ def parse_args(argv):
     parser.add_argument("--worker-timeout", type=int, default=1000,
                         help="Dramatiq's worker_timeout, ms")
     parser.add_argument("--expect-dir", help="fail unless dramatiq is imported from under DIR")
+    parser.add_argument("--connect-timeout", type=float, default=10.0,
+                        help="seconds the broker has to answer at start-up (default 10)")
     parser.add_argument("--verbose", action="store_true", help="log everything to stderr")
     args = parser.parse_args(argv)
     args.expect_app_under = [p for p in args.expect_app_under.split(":") if p]
@@ -218,10 +220,10 @@ def open_broker(args):
     if args.app:
         broker, app_file = load_app(args.app, args.expect_app_under)
     else:
-        broker, app_file = own_broker(args.url, args.namespace), None
+        broker, app_file = own_broker(args.url, args.namespace, args.connect_timeout), None
     added = ensure_asyncio(broker)
     dramatiq.set_broker(broker)
-    probe(broker)
+    probe(broker, args.connect_timeout)
     return broker, app_file, added and bool(args.app)
 
 
@@ -248,7 +250,8 @@ def declare_actors(broker, args):
     def nothing():
         """The warm-up's actor: its message takes the path every attempt takes, once."""
 
-    dramatiq.actor(nothing, actor_name=WARMUP_ACTOR, queue_name=args.queue, max_retries=0)
+    dramatiq.actor(nothing, actor_name=WARMUP_ACTOR, queue_name=args.queue,
+                   **leakbench_actors.no_retries())
     if args.message_actor:
         if args.message_actor not in known_apps:
             raise Failed(f"unknown actor '{args.message_actor}': the app declares "
@@ -482,7 +485,7 @@ def main(argv):
             return 0
         return flush(args) if args.flush else run(args)
     except Failed as e:
-        emit("error", reason=e.reason, code=e.code, **e.fields)
+        emit("error", reason=" ".join(e.reason.split()), code=e.code, **e.fields)
         return e.code
     except _Stop:
         # No worker thread runs yet: nothing to stop.

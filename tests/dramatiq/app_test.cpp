@@ -3,6 +3,11 @@
 // tests' own. Each test skips, saying why, where Dramatiq's archives, redis or redis-server lack.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
@@ -226,6 +231,57 @@ TEST_F(own_app, cyclic_garbage_of_the_apps_own_is_said_first_with_its_size_per_a
                         "keeps (--gc=python shows what production keeps)"))
       << label;
   EXPECT_EQ(benches.at("ping/fixed").at("label"), "retains nothing");
+}
+
+TEST_F(own_app, an_app_actor_named_like_a_scenario_gets_a_benchmark_of_its_own) {
+  const auto r =
+      run({"--app=shop.tasks,shop.clash", "--variant=fixed=" + k_apps + "/fixed", "--payload=64KiB",
+           "--retries=4", "--message=Single:[1]", "--benchmark_filter=^Single"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto benches = lt::by_name(r.report);
+  ASSERT_EQ(benches.size(), 2u) << r.err;
+  EXPECT_EQ(benches.at("Single/fixed").at("attempts_failed"), 4) << "the scenario ran";
+  EXPECT_EQ(benches.at("Single#2/fixed").at("attempts_failed"), 4) << "the app's actor ran";
+  EXPECT_EQ(r.report.at("context").at("message.Single#2"), "Single {\"args\":[1],\"kwargs\":{}}");
+}
+
+TEST_F(own_app, a_broker_without_retries_is_measured_all_the_same) {
+  const auto r = run({"--app=shop.bare", "--variant=fixed=" + k_apps + "/fixed", "--payload=64KiB",
+                      "--retries=4", "--benchmark_filter=^Single/"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lt::by_name(r.report).at("Single/fixed").at("attempts_failed"), 4);
+}
+
+TEST_F(own_app, a_broker_that_accepts_and_never_answers_is_exit_3_within_the_timeout) {
+  // A socket that listens (the kernel accepts the connection) and never reads or writes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "redis://user:secret@127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const auto r = run({"--app=shop.tasks", "--variant=fixed=" + k_apps + "/fixed",
+                      "--attempt_timeout=4", "--benchmark_filter=^Single/"},
+                     url);
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("did not answer within 2 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("redis://user:***@127.0.0.1:"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("secret"), std::string::npos);
+  EXPECT_EQ(line_count(r.err), 1) << r.err;
+}
+
+TEST_F(own_app, a_busy_thread_is_left_out_by_its_system_name_too) {
+  const auto r = run({"--app=shop.tasks,shop.native", "--variant=fixed=" + k_apps + "/fixed",
+                      "--payload=64KiB", "--retries=4", "--attempt_timeout=10",
+                      "--ignore_threads=busyc", "--benchmark_filter=^Single/"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(lt::by_name(r.report).at("Single/fixed").value("error_occurred", false))
+      << lt::by_name(r.report).at("Single/fixed").dump();
 }
 
 TEST_F(own_app, a_thread_that_never_sleeps_is_named_and_can_be_left_out) {
