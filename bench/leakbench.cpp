@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   if (opts.redis_cleanup) return redis_cleanup(*opts.redis_cleanup);
   // From here on a signal must not cut anything short: not the broker probe, not the JSON.
   lb::install_interrupt_handlers();
+  // A FIFO with no reader yet: a signal ends the wait for one, as it ends a run.
+  leakbench::common::set_output_cancel([] { return lb::interrupted() != 0; });
 
   if (opts.series_out) {
     std::error_code ec;  // find an unusable directory now, not after the whole run
@@ -278,6 +280,7 @@ int main(int argc, char** argv) {
       leakbench::common::write_output(early.out_path, file_text.str());
     } catch (const leakbench::common::output_error& e) {
       std::fprintf(stderr, "leakbench: %s\n", e.what());
+      if (const int sig = lb::interrupted()) return 128 + sig;  // no reader came: stopped
       return 5;
     }
   }

@@ -6,13 +6,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <system_error>
+#include <thread>
 
 #include "common/staging.hpp"
 
@@ -48,10 +51,31 @@ int connect_socket(const fs::path& target) {
 }
 
 /// A device, FIFO or socket: opened and written in place, as a redirection would.
-void write_directly(const fs::path& path, const fs::path& target, bool socket,
+std::atomic<bool (*)()> g_cancelled{nullptr};
+
+/// Opens a FIFO for writing, waiting for its reader (a blocking open would not return to see a
+/// signal: leakbench's handlers restart it) until there is one or the wait is cancelled.
+int open_fifo(const fs::path& path, const fs::path& target) {
+  constexpr int flags = O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+  for (;;) {
+    const int fd = ::open(target.c_str(), flags);
+    if (fd >= 0) {
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // writes wait for room
+      return fd;
+    }
+    if (errno != ENXIO) fail(path, errno);  // ENXIO: no reader yet
+    if (auto* cancelled = g_cancelled.load(); cancelled != nullptr && cancelled()) {
+      throw output_error(path, "interrupted while waiting for a reader");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void write_directly(const fs::path& path, const fs::path& target, bool socket, bool fifo,
                     std::string_view text) {
   // O_NOFOLLOW: a link swapped in since it was looked at is an error, not followed blindly.
   const int fd = socket ? connect_socket(target)
+                 : fifo ? open_fifo(path, target)
                         : ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
   if (fd < 0) fail(path, errno);
   const int err = detail::write_all(fd, text);
@@ -151,7 +175,9 @@ void write_output(const fs::path& path, std::string_view text) {
   if (S_ISDIR(st.st_mode)) fail(path, EISDIR);
   // Renamed over, a disk would lose its device node; written to, its data.
   if (S_ISBLK(st.st_mode)) throw output_error(path, "a block device, which it will not write");
-  write_directly(path, target, S_ISSOCK(st.st_mode), text);
+  write_directly(path, target, S_ISSOCK(st.st_mode), S_ISFIFO(st.st_mode), text);
 }
+
+void set_output_cancel(bool (*cancelled)()) { g_cancelled.store(cancelled); }
 
 }  // namespace leakbench::common

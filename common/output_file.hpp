@@ -39,4 +39,9 @@ std::filesystem::path resolve_links(const std::filesystem::path& path);
 /// A folder, a block device or a missing parent folder is an output_error.
 void write_output(const std::filesystem::path& path, std::string_view text);
 
+/// While a FIFO has no reader yet, write_output waits for one, asking `cancelled` every 50 ms;
+/// once it says true, the wait ends with output_error ("interrupted while waiting for a
+/// reader"). Without it (the default) the wait is unbounded, as a shell redirection's is.
+void set_output_cancel(bool (*cancelled)());
+
 }  // namespace leakbench::common

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -605,6 +606,36 @@ TEST_F(leakbench_run, a_file_too_large_to_write_leaves_the_previous_one_whole) {
   for (const auto& f : fs::directory_iterator(dir_.path())) {
     EXPECT_FALSE(f.path().filename().string().starts_with(".out.json.")) << "a temporary left";
   }
+}
+
+TEST_F(leakbench_run, sigint_ends_the_wait_for_a_fifo_reader_with_130) {
+  // --benchmark_out to a FIFO nobody reads: the run ends, then waits for a reader; a signal
+  // ends that wait too (a blocking open would be restarted by the handler and wait forever).
+  const auto fifo = dir_.path() / "out.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  leakbench::test::child_process p(
+      LEAKBENCH_EXE,
+      {"--benchmark_filter=Single/fixed", "--payload=64KiB", "--retries=3",
+       "--benchmark_out=" + fifo.string(), "--benchmark_out_format=json"},
+      "/dev/null", (dir_.path() / "stdout.txt").string(), (dir_.path() / "stderr.txt").string());
+  for (int i = 0;
+       i < 3000 && slurp(dir_.path() / "stdout.txt").find("Single/fixed") == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(slurp(dir_.path() / "stdout.txt").find("Single/fixed"), std::string::npos)
+      << slurp(dir_.path() / "stderr.txt");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // now in the wait
+  p.signal(SIGINT);
+  EXPECT_EQ(p.wait(), 130);
+  const std::string err = slurp(dir_.path() / "stderr.txt");
+  EXPECT_NE(err.find("leakbench: cannot write " + fifo.string() +
+                     ": interrupted while waiting for a reader\n"),
+            std::string::npos)
+      << err;
+  struct stat st {};
+  ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "still a FIFO";
 }
 
 TEST_F(leakbench_run, a_benchmark_out_that_is_a_symlink_is_written_through_and_stays_a_link) {
