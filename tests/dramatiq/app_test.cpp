@@ -42,10 +42,14 @@ class own_app : public ::testing::Test {
                              {"SHOP_BROKER_URL=" + (url.empty() ? server_->url() : url),
                               "PYTHONPATH=" + commits_->after + more_path});
   }
-  /// How many keys name `queue`.
+  /// How many keys name `queue`, but for Dramatiq's record of a killed worker's unacked
+  /// message (`__acks__.<worker>.<queue>`): Dramatiq's own, which its maintenance requeues once
+  /// that worker's heartbeat is older than the timeout, and which no public API removes.
   std::size_t left(const std::string& queue) {
     std::size_t n = 0;
-    for (const auto& k : keys()) n += k.find(queue) != std::string::npos ? 1 : 0;
+    for (const auto& k : keys()) {
+      n += k.find(queue) != std::string::npos && k.find(":__acks__.") == std::string::npos;
+    }
     return n;
   }
   std::set<std::string> keys() {
