@@ -1,6 +1,7 @@
 // Setting up the real-worker target: the worker's Python, the interpreter, each variant's
 // probe (and the app's, with --app), and a private redis-server unless a broker is given.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,12 +62,6 @@ private_dir make_private_dir() {
   }
 }
 
-std::string joined(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : std::string(sep)) + i;
-  return out;
-}
-
 }  // namespace
 
 worker_launch dramatiq_target::launch_for(const variant_info& v,
@@ -79,7 +74,8 @@ worker_launch dramatiq_target::launch_for(const variant_info& v,
   if (app_) {
     launch.args.insert(launch.args.end(), {"--app", *app_});
     if (!v.paths.empty()) {
-      launch.args.insert(launch.args.end(), {"--expect-app-under", joined(v.paths, ":")});
+      launch.args.insert(launch.args.end(),
+                         {"--expect-app-under", fmt::format("{}", fmt::join(v.paths, ":"))});
     }
   } else if (!url_.empty()) {  // empty while probing: a probe connects nowhere
     launch.args.insert(launch.args.end(), {"--url", url_});
@@ -170,7 +166,7 @@ void dramatiq_target::probe_variant(const dramatiq_variant& v, const options& op
   } catch (const std::exception& e) {  // worker_error, or the interpreter cannot run
     const auto* failed = dynamic_cast<const worker_error*>(&e);
     const bool broker = failed != nullptr && failed->code == 3;
-    const std::string where = !v.paths.empty() ? joined(v.paths, ":")
+    const std::string where = !v.paths.empty() ? fmt::format("{}", fmt::join(v.paths, ":"))
                               : v.dir.empty()  ? std::string("installed")
                                                : v.dir;
     throw setup_error(broker ? 3 : 4,
@@ -185,10 +181,12 @@ void dramatiq_target::check_messages(const options& opts) const {
   for (const auto& m : opts.messages) {
     for (const auto& v : info_) {
       if (std::find(v.actors.begin(), v.actors.end(), m.actor) == v.actors.end()) {
-        throw setup_error(2, fmt::format("--message={}: the app ({}) declares no actor '{}'; it "
-                                         "declares: {}",
-                                         m.actor, v.name, m.actor,
-                                         v.actors.empty() ? "none" : joined(v.actors, ", ")));
+        throw setup_error(
+            2,
+            fmt::format("--message={}: the app ({}) declares no actor '{}'; it "
+                        "declares: {}",
+                        m.actor, v.name, m.actor,
+                        v.actors.empty() ? "none" : fmt::format("{}", fmt::join(v.actors, ", "))));
       }
     }
   }

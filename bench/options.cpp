@@ -28,6 +28,17 @@ std::uint64_t parse_count(std::string_view text, std::uint64_t min, std::uint64_
 constexpr std::string_view k_redis_urls =
     "redis://[[user]:password@]host[:port][/db] or unix://[[user]:password@]/path[?db=N]";
 
+/// The non-empty parts of `v` between `sep`s.
+std::vector<std::string> split(std::string_view v, char sep) {
+  std::vector<std::string> out;
+  while (!v.empty()) {
+    const auto at = v.find(sep);
+    if (at != 0) out.emplace_back(v.substr(0, at));
+    v = at == std::string_view::npos ? "" : v.substr(at + 1);
+  }
+  return out;
+}
+
 /// A variant's name: letters, digits, '_', '-', '.', and not given before.
 void check_variant_name(const options& o, std::string_view name) {
   if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
@@ -37,6 +48,17 @@ void check_variant_name(const options& o, std::string_view name) {
   for (const auto& d : o.dramatiq) {
     if (d.name == name) throw usage_error(fmt::format("the name '{}' is given twice", name));
   }
+}
+
+/// NAME=VALUE of a variant flag, the name checked; usage_error "expected `form`" otherwise.
+std::pair<std::string_view, std::string_view> named_value(const options& o, std::string_view v,
+                                                          std::string_view form) {
+  const auto eq = v.find('=');
+  if (eq == std::string_view::npos || eq + 1 == v.size()) {
+    throw usage_error(fmt::format("expected {}", form));
+  }
+  check_variant_name(o, v.substr(0, eq));
+  return {v.substr(0, eq), v.substr(eq + 1)};
 }
 
 /// --message=ACTOR[:JSON]: JSON an array (positional arguments) or {"args": [...], "kwargs":
@@ -101,31 +123,16 @@ const std::vector<flag>& flags() {
        }},
       {"--dramatiq",
        [](options& o, std::string_view v) {
-         const auto eq = v.find('=');
-         const std::string_view name = v.substr(0, eq);
-         if (eq == std::string_view::npos || eq + 1 == v.size()) {
-           throw usage_error("expected NAME=DIR, e.g. --dramatiq=fixed=/src/dramatiq");
-         }
-         check_variant_name(o, name);
-         o.dramatiq.push_back({std::string(name), std::string(v.substr(eq + 1)), {}});
+         const auto [name, dir] =
+             named_value(o, v, "NAME=DIR, e.g. --dramatiq=fixed=/src/dramatiq");
+         o.dramatiq.push_back({std::string(name), std::string(dir), {}});
        }},
       {"--variant",
        [](options& o, std::string_view v) {
-         const auto eq = v.find('=');
-         const std::string_view name = v.substr(0, eq);
-         if (eq == std::string_view::npos || eq + 1 == v.size()) {
-           throw usage_error("expected NAME=PATH[:PATH...], e.g. --variant=pr=../shop-pr");
-         }
-         check_variant_name(o, name);
-         dramatiq_variant d{std::string(name), "", {}};
-         std::string_view rest = v.substr(eq + 1);
-         while (!rest.empty()) {
-           const auto colon = rest.find(':');
-           if (colon != 0) d.paths.emplace_back(rest.substr(0, colon));
-           rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
-         }
-         if (d.paths.empty()) throw usage_error("needs at least one path");
-         o.dramatiq.push_back(std::move(d));
+         const auto [name, paths] =
+             named_value(o, v, "NAME=PATH[:PATH...], e.g. --variant=pr=../shop-pr");
+         o.dramatiq.push_back({std::string(name), "", split(paths, ':')});
+         if (o.dramatiq.back().paths.empty()) throw usage_error("needs at least one path");
        }},
       {"--app",
        [](options& o, std::string_view v) {
@@ -140,12 +147,7 @@ const std::vector<flag>& flags() {
        [](options& o, std::string_view v) { o.messages.push_back(parse_message(o, v)); }},
       {"--ignore_threads",
        [](options& o, std::string_view v) {
-         std::string_view rest = v;
-         while (!rest.empty()) {
-           const auto comma = rest.find(',');
-           if (comma != 0) o.ignore_threads.emplace_back(rest.substr(0, comma));
-           rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-         }
+         o.ignore_threads = split(v, ',');
          if (o.ignore_threads.empty()) throw usage_error("expected NAME[,NAME...]");
        }},
       {"--python",

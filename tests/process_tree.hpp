@@ -3,6 +3,7 @@
 // The one way tests find processes: among the descendants of a process the test started, never
 // by a name or command line across the machine (another run's worker, a look-alike, a shared
 // redis-server must stay untouched).
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -99,6 +100,12 @@ inline std::vector<process_info> await_descendants(
 inline bool still_running(const process_info& p) {
   const auto now = read_process(p.pid);
   return now && now->start_time == p.start_time && now->state != 'Z';
+}
+
+/// Sends `sig` to that very process, only while it still runs (by pid and start time): never to
+/// a later process that was given its pid. False if it had ended.
+inline bool signal_process(const process_info& p, int sig) {
+  return still_running(p) && ::kill(p.pid, sig) == 0;
 }
 
 }  // namespace leakbench::test

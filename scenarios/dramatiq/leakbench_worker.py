@@ -220,7 +220,7 @@ def open_broker(args):
     if args.app:
         broker, app_file = load_app(args.app, args.expect_app_under)
     else:
-        broker, app_file = own_broker(args.url, args.namespace, args.connect_timeout), None
+        broker, app_file = own_broker(args.url, args.namespace), None
     added = ensure_asyncio(broker)
     dramatiq.set_broker(broker)
     probe(broker, args.connect_timeout)

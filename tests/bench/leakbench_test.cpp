@@ -25,6 +25,7 @@
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using leakbench::test::by_name;
+using leakbench::test::line_count;
 using leakbench::test::slurp;
 
 namespace {
@@ -43,10 +44,6 @@ class leakbench_run : public ::testing::Test {
 // Under a sanitizer, shadow memory and the free quarantine swamp RSS; the exact heap counter
 // still holds, so only RSS assertions are skipped there.
 constexpr bool k_rss_meaningful = !leakbench::measure::k_sanitized_malloc;
-
-int line_count(const std::string& s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
 
 }  // namespace
 

@@ -26,14 +26,6 @@ namespace lt = leakbench::test;
 
 namespace {
 
-/// The entries of `dir`, sorted.
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 mode_t mode_of(const fs::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) return 0;
@@ -76,7 +68,7 @@ TEST(output_file, a_new_file_gets_0666_less_the_umask) {
   lc::write_output(dir.path() / "new.json", "{}\n");
   EXPECT_EQ(lt::slurp(dir.path() / "new.json"), "{}\n");
   EXPECT_EQ(mode_of(dir.path() / "new.json") & 07777, 0640u);
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"new.json"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"new.json"});
 }
 
 TEST(output_file, an_existing_file_keeps_its_mode_and_gets_the_new_text) {
@@ -88,7 +80,7 @@ TEST(output_file, an_existing_file_keeps_its_mode_and_gets_the_new_text) {
   lc::write_output(file, "new");
   EXPECT_EQ(lt::slurp(file), "new");
   EXPECT_EQ(mode_of(file) & 07777, 0640u);
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"out.json"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"out.json"});
 }
 
 TEST(output_file, as_root_an_existing_file_keeps_its_owner_and_group) {
@@ -115,8 +107,8 @@ TEST(output_file, a_symlink_is_written_through_and_stays_a_link) {
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(fs::read_symlink(link), target);
   EXPECT_EQ(lt::slurp(target), "new");
-  EXPECT_EQ(listing(dir.path()), (std::vector<std::string>{"out.json", "runs"}));
-  EXPECT_EQ(listing(dir.path() / "runs"), std::vector<std::string>{"2026-12-07.json"});
+  EXPECT_EQ(lt::listing(dir.path()), (std::vector<std::string>{"out.json", "runs"}));
+  EXPECT_EQ(lt::listing(dir.path() / "runs"), std::vector<std::string>{"2026-12-07.json"});
 }
 
 TEST(output_file, a_relative_link_and_a_chain_of_two_links_are_read_from_their_folders) {
@@ -130,7 +122,7 @@ TEST(output_file, a_relative_link_and_a_chain_of_two_links_are_read_from_their_f
   EXPECT_EQ(fs::read_symlink(dir.path() / "out.json"), "runs/latest.json");
   EXPECT_EQ(fs::read_symlink(dir.path() / "runs/latest.json"), "2026-12-07.json");
   EXPECT_EQ(lt::slurp(dir.path() / "runs/2026-12-07.json"), "new");
-  EXPECT_EQ(listing(dir.path() / "runs"),
+  EXPECT_EQ(lt::listing(dir.path() / "runs"),
             (std::vector<std::string>{"2026-12-07.json", "latest.json"}));
 }
 
@@ -149,9 +141,9 @@ TEST(output_file, a_link_to_a_link_in_another_folder_is_staged_beside_the_final_
   ASSERT_EQ(staged.size(), 2u) << "the temporary file, then its rename";
   EXPECT_TRUE(staged[0].starts_with(".final.json.")) << staged[0];
   EXPECT_EQ(staged[1], "final.json");
-  EXPECT_EQ(listing(dir.path() / "a"), std::vector<std::string>{"out.json"});
-  EXPECT_EQ(listing(dir.path() / "b"), std::vector<std::string>{"link.json"});
-  EXPECT_EQ(listing(dir.path() / "c"), std::vector<std::string>{"final.json"});
+  EXPECT_EQ(lt::listing(dir.path() / "a"), std::vector<std::string>{"out.json"});
+  EXPECT_EQ(lt::listing(dir.path() / "b"), std::vector<std::string>{"link.json"});
+  EXPECT_EQ(lt::listing(dir.path() / "c"), std::vector<std::string>{"final.json"});
 }
 
 TEST(output_file, a_dangling_symlink_creates_its_target) {
@@ -180,7 +172,7 @@ TEST(output_file, a_fifo_is_written_directly_and_stays_a_fifo_also_through_a_lin
     ::close(reader);
     EXPECT_TRUE(S_ISFIFO(mode_of(fifo)));
   }
-  EXPECT_EQ(listing(dir.path()), (std::vector<std::string>{"fifo", "link"}));
+  EXPECT_EQ(lt::listing(dir.path()), (std::vector<std::string>{"fifo", "link"}));
 }
 
 TEST(output_file, a_unix_socket_is_written_directly) {
@@ -256,7 +248,7 @@ TEST(output_file, a_missing_parent_folder_fails_with_one_line_naming_the_path) {
   lt::temp_dir dir;
   const auto path = dir.path() / "no_such/out.json";
   EXPECT_EQ(error_of(path), "cannot write " + path.string() + ": No such file or directory");
-  EXPECT_TRUE(listing(dir.path()).empty());
+  EXPECT_TRUE(lt::listing(dir.path()).empty());
 }
 
 TEST(output_file, a_folder_fails_and_is_left_as_it_was) {
@@ -265,7 +257,7 @@ TEST(output_file, a_folder_fails_and_is_left_as_it_was) {
   const auto path = dir.path() / "sub";
   EXPECT_EQ(error_of(path), "cannot write " + path.string() + ": Is a directory");
   EXPECT_TRUE(fs::is_directory(path));
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"sub"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"sub"});
 }
 
 TEST(output_file, a_link_loop_fails_with_one_line) {
@@ -275,7 +267,7 @@ TEST(output_file, a_link_loop_fails_with_one_line) {
   const auto path = dir.path() / "a";
   EXPECT_EQ(error_of(path),
             "cannot write " + path.string() + ": Too many levels of symbolic links");
-  EXPECT_EQ(listing(dir.path()), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(lt::listing(dir.path()), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST(output_file, a_failed_write_leaves_the_previous_file_and_nothing_else) {
@@ -294,7 +286,7 @@ TEST(output_file, a_failed_write_leaves_the_previous_file_and_nothing_else) {
   std::signal(SIGXFSZ, saved_handler);
   EXPECT_EQ(what, "cannot write " + file.string() + ": File too large");
   EXPECT_EQ(lt::slurp(file), "previous");
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"out.json"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"out.json"});
 }
 
 TEST(output_file, own_fd_knows_our_descriptors_and_nothing_else) {

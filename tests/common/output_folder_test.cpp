@@ -18,14 +18,6 @@ namespace lt = leakbench::test;
 
 namespace {
 
-/// The entries of `dir`, sorted.
-std::vector<std::string> listing(const fs::path& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 mode_t mode_of(const fs::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) return 0;
@@ -41,10 +33,10 @@ TEST(output_folder, a_new_folder_holds_the_files_and_nothing_else_is_left) {
   const mode_t saved = ::umask(027);
   lc::write_folder(dir.path() / "report", k_files, nullptr);
   ::umask(saved);
-  EXPECT_EQ(listing(dir.path() / "report"), (std::vector<std::string>{"a.svg", "index.html"}));
+  EXPECT_EQ(lt::listing(dir.path() / "report"), (std::vector<std::string>{"a.svg", "index.html"}));
   EXPECT_EQ(lt::slurp(dir.path() / "report/index.html"), "<html>new</html>");
   EXPECT_EQ(mode_of(dir.path() / "report"), 0750u) << "0777 less the umask, as mkdir gives it";
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"report"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"report"});
 }
 
 TEST(output_folder, a_symlinked_folder_is_written_through_and_stays_a_link) {
@@ -65,13 +57,13 @@ TEST(output_folder, a_symlinked_folder_is_written_through_and_stays_a_link) {
   EXPECT_EQ(asked, out / "../site/report-2026") << "the predicate judges the real folder";
   EXPECT_TRUE(fs::is_symlink(out / "report"));
   EXPECT_EQ(fs::read_symlink(out / "report"), "../site/report-2026");
-  EXPECT_EQ(listing(site / "report-2026"), (std::vector<std::string>{"a.svg", "index.html"}));
+  EXPECT_EQ(lt::listing(site / "report-2026"), (std::vector<std::string>{"a.svg", "index.html"}));
   EXPECT_EQ(lt::slurp(site / "report-2026/index.html"), "<html>new</html>");
   EXPECT_EQ(mode_of(site / "report-2026"), 0750u);
   EXPECT_TRUE(watch_out.names().empty()) << "staged beside the link: " << watch_out.names()[0];
   EXPECT_FALSE(watch_site.names().empty()) << "staged beside the target";
-  EXPECT_EQ(listing(out), std::vector<std::string>{"report"});
-  EXPECT_EQ(listing(site), std::vector<std::string>{"report-2026"}) << "no staging folder left";
+  EXPECT_EQ(lt::listing(out), std::vector<std::string>{"report"});
+  EXPECT_EQ(lt::listing(site), std::vector<std::string>{"report-2026"}) << "no staging folder left";
 }
 
 TEST(output_folder, a_folder_the_predicate_refuses_is_left_as_it_was) {
@@ -85,9 +77,9 @@ TEST(output_folder, a_folder_the_predicate_refuses_is_left_as_it_was) {
   } catch (const lc::output_error& e) {
     EXPECT_EQ(std::string(e.what()), "cannot write " + mine.string() + ": not a report");
   }
-  EXPECT_EQ(listing(mine), std::vector<std::string>{"notes.txt"});
+  EXPECT_EQ(lt::listing(mine), std::vector<std::string>{"notes.txt"});
   EXPECT_EQ(lt::slurp(mine / "notes.txt"), "keep");
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"mine"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"mine"});
 }
 
 TEST(output_folder, a_failure_leaves_nothing_behind) {
@@ -101,6 +93,6 @@ TEST(output_folder, a_failure_leaves_nothing_behind) {
   for (const auto& [path, files] : cases) {
     EXPECT_THROW(lc::write_folder(path, files, nullptr), lc::output_error) << path;
   }
-  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"file"});
+  EXPECT_EQ(lt::listing(dir.path()), std::vector<std::string>{"file"});
   EXPECT_EQ(lt::slurp(dir.path() / "file"), "x");
 }

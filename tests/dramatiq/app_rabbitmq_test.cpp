@@ -9,6 +9,7 @@
 
 #include "tests/bench/leakbench_process.hpp"
 #include "tests/dramatiq/real_worker.hpp"
+#include "tests/process_tree.hpp"
 #include "tests/rabbitmq/rabbitmq_server.hpp"
 
 namespace {
@@ -17,12 +18,11 @@ namespace lt = leakbench::test;
 constexpr double k_mib = 1 << 20;
 const std::string k_apps = LEAKBENCH_TEST_APPS;
 
-class own_app_on_rabbitmq : public ::testing::Test {
+class own_app_on_rabbitmq : public lt::with_dramatiq {
  protected:
   void SetUp() override {
-    std::string why;
-    commits_ = lt::find_dramatiq(&why);
-    if (!commits_) GTEST_SKIP() << why;
+    with_dramatiq::SetUp();
+    if (IsSkipped()) return;
     if (const auto no = lt::rabbitmq_server::unavailable(); !no.empty()) GTEST_SKIP() << no;
     if (lt::run_process("/usr/bin/python3", {"-c", "import pika"}, dir_.path()).exit_code != 0) {
       GTEST_SKIP() << "/usr/bin/python3 cannot import pika (Debian's python3-pika)";
@@ -40,9 +40,7 @@ class own_app_on_rabbitmq : public ::testing::Test {
     EXPECT_EQ(p.wait(), 0) << lt::slurp(err);
     return lt::slurp(out);
   }
-  std::optional<lt::dramatiq_commits> commits_;
   std::string url_;
-  lt::temp_dir dir_;
 };
 
 TEST_F(own_app_on_rabbitmq, the_keeping_middleware_fails_the_gate_the_fix_passes_queues_deleted) {
@@ -63,9 +61,8 @@ TEST_F(own_app_on_rabbitmq, the_keeping_middleware_fails_the_gate_the_fix_passes
     for (const auto& e : std::filesystem::directory_iterator(records, ec)) {
       queues.insert(e.path().stem().string());
     }
-    if (::kill(p.pid(), 0) != 0) break;
-    int status = 0;
-    if (::waitpid(p.pid(), &status, WNOHANG) == p.pid()) break;
+    // Until it has exited: a zombie, left for p.wait() to reap and read its exit code.
+    if (const auto self = lt::read_process(p.pid()); !self || self->state == 'Z') break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const auto r = p.wait();

@@ -24,12 +24,11 @@ namespace lt = leakbench::test;
 constexpr double k_mib = 1 << 20;
 const std::string k_apps = LEAKBENCH_TEST_APPS;
 
-class own_app : public ::testing::Test {
+class own_app : public lt::with_dramatiq {
  protected:
   void SetUp() override {
-    std::string why;
-    commits_ = lt::find_dramatiq(&why);
-    if (!commits_) GTEST_SKIP() << why;
+    with_dramatiq::SetUp();
+    if (IsSkipped()) return;
     server_.emplace();
   }
   /// leakbench --app on the tests' app, its broker on this test's redis-server (or `url`).
@@ -58,14 +57,8 @@ class own_app : public ::testing::Test {
     for (const auto& k : c.command({"KEYS", "*"}).elements) out.insert(k.str);
     return out;
   }
-  std::optional<lt::dramatiq_commits> commits_;
   std::optional<lt::redis_server> server_;
-  lt::temp_dir dir_;
 };
-
-int line_count(const std::string& s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
 
 TEST_F(own_app, a_middleware_that_keeps_exceptions_fails_the_gate_and_its_fix_passes) {
   const auto r = run({"--app=shop.tasks", "--variant=keeping=" + k_apps + "/keeping",
@@ -175,7 +168,7 @@ TEST_F(own_app, bad_messages_and_apps_get_one_line_and_their_exit_code) {
     const auto r = run(args, c.url, c.more_path);
     EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
     EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
-    EXPECT_EQ(line_count(r.err), 1) << r.err;
+    EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
     EXPECT_EQ(r.err.find("secret"), std::string::npos) << "a password never reaches a log";
   }
 }
@@ -276,7 +269,7 @@ TEST_F(own_app, a_broker_that_accepts_and_never_answers_is_exit_3_within_the_tim
   EXPECT_NE(r.err.find("did not answer within 2 s"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("redis://user:***@127.0.0.1:"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("secret"), std::string::npos);
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
 }
 
 TEST_F(own_app, a_busy_thread_is_left_out_by_its_system_name_too) {

@@ -39,13 +39,8 @@ const std::map<std::string, std::string> k_leaky_paths = {
 };
 const char* k_own_objects = "retains only the exception's own objects, no data block";
 
-class real_worker : public ::testing::Test {
+class real_worker : public lt::with_dramatiq {
  protected:
-  void SetUp() override {
-    std::string why;
-    commits_ = lt::find_dramatiq(&why);
-    if (!commits_) GTEST_SKIP() << why;
-  }
   std::vector<std::string> both(std::vector<std::string> extra = {}) const {
     std::vector<std::string> args = {"--target=dramatiq", "--worker_timeout_ms=100",
                                      "--dramatiq=leaky=" + commits_->before,
@@ -53,8 +48,6 @@ class real_worker : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
-  std::optional<lt::dramatiq_commits> commits_;
-  lt::temp_dir dir_;
 };
 
 TEST_F(real_worker, before_the_fix_leaks_what_the_model_says_and_after_it_nothing) {
@@ -173,7 +166,7 @@ TEST_F(real_worker, a_killed_worker_fails_its_benchmark_and_the_next_gets_a_fres
   const auto workers = lt::await_descendants(p.pid(), "--scenario Single");
   ASSERT_EQ(workers.size(), 1u) << "Single/leaky's worker never started: " << p.errors();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // mid-run
-  ::kill(workers[0].pid, SIGKILL);
+  ASSERT_TRUE(lt::signal_process(workers[0], SIGKILL));
   const auto r = p.wait();
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto benches = lt::by_name(r.report);
@@ -195,7 +188,7 @@ TEST_F(real_worker, an_attempt_that_never_ends_fails_its_benchmark_at_the_attemp
   const auto workers = lt::await_descendants(p.pid(), "--scenario Single");
   ASSERT_EQ(workers.size(), 1u) << p.errors();
   std::this_thread::sleep_for(std::chrono::seconds(2));  // past its start-up (0.2 s here)
-  ::kill(workers[0].pid, SIGSTOP);
+  ASSERT_TRUE(lt::signal_process(workers[0], SIGSTOP));
   const auto r = p.wait();
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto benches = lt::by_name(r.report);

@@ -17,13 +17,8 @@ namespace {
 namespace lt = leakbench::test;
 namespace fs = std::filesystem;
 
-class public_api : public ::testing::Test {
+class public_api : public lt::with_dramatiq {
  protected:
-  void SetUp() override {
-    std::string why;
-    commits_ = lt::find_dramatiq(&why);
-    if (!commits_) GTEST_SKIP() << why;
-  }
   /// A copy of the commit in `from` (its folder name, for the commit, kept), with `file` under
   /// the package changed from `before` to `after` (every occurrence); fails the test if
   /// `before` is not there.
@@ -64,8 +59,6 @@ class public_api : public ::testing::Test {
     for (const auto& k : c.command({"KEYS", "*"}).elements) keys.insert(k.str);
     EXPECT_EQ(keys, std::set<std::string>{"leakbench-dramatiq:__heartbeats__"});
   }
-  std::optional<lt::dramatiq_commits> commits_;
-  lt::temp_dir dir_;
 };
 
 /// The error of `name`, after checking it failed.

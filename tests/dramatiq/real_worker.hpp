@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -45,5 +46,19 @@ inline std::optional<dramatiq_commits> find_dramatiq(std::string* why) {
   }
   return c;
 }
+
+/// A test against real Dramatiq workers: skipped, saying why, where the commits, Python's redis
+/// or redis-server are missing. A fixture that sets up more calls this SetUp first and stops
+/// if IsSkipped().
+class with_dramatiq : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    commits_ = find_dramatiq(&why);
+    if (!commits_) GTEST_SKIP() << why;
+  }
+  std::optional<dramatiq_commits> commits_;
+  temp_dir dir_;
+};
 
 }  // namespace leakbench::test

@@ -20,16 +20,11 @@ namespace {
 namespace lt = leakbench::test;
 namespace fs = std::filesystem;
 
-int line_count(const std::string& s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
-
-class failed_start : public ::testing::Test {
+class failed_start : public lt::with_dramatiq {
  protected:
   void SetUp() override {
-    std::string why;
-    commits_ = lt::find_dramatiq(&why);
-    if (!commits_) GTEST_SKIP() << why;
+    with_dramatiq::SetUp();
+    if (IsSkipped()) return;
     fs::create_directory(tmp_);
   }
   /// Runs leakbench with its TMPDIR in this test's own folder, so that what it leaves is seen.
@@ -52,8 +47,6 @@ class failed_start : public ::testing::Test {
     fs::permissions(path, fs::perms::owner_all);
     return path.string();
   }
-  std::optional<lt::dramatiq_commits> commits_;
-  lt::temp_dir dir_;
   fs::path tmp_ = dir_.path() / "tmp";
 };
 
@@ -64,7 +57,7 @@ TEST_F(failed_start, a_missing_interpreter_is_exit_4_and_leaves_nothing) {
       {"--target=dramatiq", "--python=/nonexistent/python3", "--dramatiq=x=" + commits_->after});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("/nonexistent/python3"), std::string::npos) << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
   EXPECT_EQ(left_behind(), strings{});
 }
 
@@ -75,7 +68,7 @@ TEST_F(failed_start, an_interpreter_without_redis_is_exit_4_and_leaves_nothing) 
       run({"--target=dramatiq", "--python=" + python, "--dramatiq=x=" + commits_->after});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("redis"), std::string::npos) << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
   EXPECT_EQ(left_behind(), strings{});
 }
 
@@ -86,7 +79,7 @@ TEST_F(failed_start, a_folder_without_dramatiq_is_exit_4_saying_where_and_leaves
   EXPECT_NE(r.err.find("leakbench: the worker cannot start: variant mine (" + dir_.path().string()),
             std::string::npos)
       << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
   EXPECT_EQ(left_behind(), strings{});
 }
 
@@ -94,7 +87,7 @@ TEST_F(failed_start, installed_without_dramatiq_is_exit_4_and_leaves_nothing) {
   const auto r = run({"--target=dramatiq", "--python=/usr/bin/python3"}, {"PYTHONPATH="});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("dramatiq"), std::string::npos) << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
   EXPECT_EQ(left_behind(), strings{});
 }
 
@@ -104,7 +97,7 @@ TEST_F(failed_start, no_redis_server_for_the_private_one_is_exit_3_and_leaves_no
           {"PATH=/nonexistent"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("redis-server"), std::string::npos) << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
   EXPECT_EQ(left_behind(), strings{});
 }
 
@@ -117,7 +110,7 @@ TEST_F(failed_start, a_temporary_folder_that_cannot_be_made_is_exit_4_in_one_lin
   EXPECT_NE(r.err.find("cannot make a private folder in " + (tmp_ / "missing").string()),
             std::string::npos)
       << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
 }
 
 TEST_F(failed_start, a_probe_stopped_while_it_starts_fails_at_the_attempt_timeout) {
@@ -128,7 +121,7 @@ TEST_F(failed_start, a_probe_stopped_while_it_starts_fails_at_the_attempt_timeou
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("did not answer within 2.0 s (--attempt_timeout)"), std::string::npos)
       << r.err;
-  EXPECT_EQ(line_count(r.err), 1) << r.err;
+  EXPECT_EQ(lt::line_count(r.err), 1) << r.err;
   EXPECT_EQ(left_behind(), strings{});
 }
 

@@ -198,7 +198,7 @@ class rabbitmq_server {
   static void stop_tree(process_info& root) {
     if (root.pid <= 0) return;
     std::map<pid_t, process_info> tree = {{root.pid, root}};
-    if (still_running(root)) ::kill(root.pid, SIGTERM);
+    signal_process(root, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + k_stop_timeout;
     bool killed = false;
     for (;;) {
@@ -211,7 +211,7 @@ class rabbitmq_server {
       }
       if (left.empty() || (killed && std::chrono::steady_clock::now() > deadline)) break;
       if (!killed && std::chrono::steady_clock::now() > deadline) {
-        for (pid_t pid : left) ::kill(pid, SIGKILL);
+        for (pid_t pid : left) signal_process(tree.at(pid), SIGKILL);
         killed = true;
         deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
       }
